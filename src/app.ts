@@ -1,0 +1,85 @@
+// buildApp(deps): the Fastify app with every plugin and route; no listen, no process concerns (see main.ts).
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { randomUUID } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import { apiKeyRoutes } from './api-keys/routes.js'
+import { auditRoutes } from './audit/routes.js'
+import type { Config } from './config.js'
+import type { ServiceContext } from './context.js'
+import type { Keyring } from './crypto/keyring.js'
+import type { Database } from './db/schema.js'
+import { healthRoutes } from './health/routes.js'
+import { bearerAuthentication } from './http/auth.js'
+import { registerErrorHandling } from './http/errors.js'
+import { registerOpenApi } from './http/openapi.js'
+import { adminIssuerRoutes, publicIssuerRoutes } from './issuers/routes.js'
+
+export interface AppDeps {
+  config: Config
+  db: Kysely<Database>
+  keyring: Keyring
+  /** SHA-256 (hex) of the admin bearer token. */
+  adminTokenHash: string
+  /** Overrides the pino logger settings (tests pass false). */
+  logger?: FastifyServerOptions['logger']
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** Routes under these prefixes are authenticated and never open to other origins. */
+function isAuthenticatedPath(url: string): boolean {
+  return url.startsWith('/v1/') || url === '/v1' || url.startsWith('/credentials/issue')
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps
+  const app = Fastify({
+    logger: deps.logger ?? {
+      level: config.LOG_LEVEL,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' }
+    },
+    bodyLimit: config.BODY_LIMIT,
+    // Accept a caller's request id when it is sane; otherwise mint one. Echoed in x-request-id and problem bodies.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    connectionTimeout: 60_000,
+    requestTimeout: 60_000,
+    keepAliveTimeout: 10_000
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  registerErrorHandling(app)
+  app.decorateRequest('principal', null)
+  app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+
+  await app.register(helmet, { global: true })
+  await app.register(cors, {
+    delegator: (request, callback) => callback(null, { origin: !isAuthenticatedPath(request.url ?? '/'), methods: ['GET', 'HEAD', 'POST'] })
+  })
+  await registerOpenApi(app)
+
+  const ctx: ServiceContext = { db: deps.db, keyring: deps.keyring, publicUrl: config.PUBLIC_URL }
+
+  await app.register(healthRoutes(ctx))
+
+  await app.register(async (publicApp) => {
+    await publicApp.register(rateLimit, { max: config.PUBLIC_RATE_LIMIT, timeWindow: '1 minute' })
+    await publicApp.register(publicIssuerRoutes(ctx))
+  })
+
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', bearerAuthentication(deps.db, deps.adminTokenHash))
+    await admin.register(adminIssuerRoutes(ctx))
+    await admin.register(apiKeyRoutes(ctx))
+    await admin.register(auditRoutes(ctx))
+  }, { prefix: '/v1' })
+
+  return app
+}

@@ -1,0 +1,73 @@
+// Environment → typed, validated Config. Every default lives here; nothing else reads process.env.
+import { z } from 'zod'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes')
+
+const base64Key32 = z.string().refine((value) => Buffer.from(value, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(value), {
+  message: 'expected base64 of exactly 32 bytes (openssl rand -base64 32)'
+})
+
+const positiveInt = z.coerce.number().int().positive()
+
+/** The variables Lanyard reads, with their defaults. Keys are the environment variable names. */
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LANYARD_MASTER_KEY: base64Key32.optional(),
+  LANYARD_ADMIN_TOKEN: z.string().min(24, 'expected at least 24 characters').optional(),
+  LANYARD_ALLOW_PRIVATE_FETCH: booleanString.default(false),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  NODE_ENV: z.string().optional(),
+  /** Largest accepted request body, in bytes. */
+  BODY_LIMIT: positiveInt.default(1_048_576),
+  /** Requests per minute per client address on the public (unauthenticated) routes. */
+  PUBLIC_RATE_LIMIT: positiveInt.default(600)
+})
+
+type ParsedEnv = z.output<typeof configSchema>
+
+export type Config = Readonly<
+  Omit<ParsedEnv, 'PUBLIC_URL'> & {
+    /** Base of every id Lanyard mints, without a trailing slash. */
+    PUBLIC_URL: string
+  }
+>
+
+/** The environment variable names the config knows (docker-compose and docs are checked against this). */
+export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as (keyof ParsedEnv)[]
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Parse an environment (process.env by default). Empty strings count as unset, as in most .env tooling. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const relevant: Record<string, string> = {}
+  for (const name of CONFIG_VARIABLES) {
+    const value = env[name]
+    if (value !== undefined && value !== '') relevant[name] = value
+  }
+  const parsed = configSchema.safeParse(relevant)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))
+  }
+  const config = parsed.data
+  if (config.NODE_ENV === 'production' && config.LANYARD_MASTER_KEY === undefined) {
+    throw new ConfigError(['LANYARD_MASTER_KEY: required when NODE_ENV=production (openssl rand -base64 32)'])
+  }
+  const publicUrl = (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '')
+  return Object.freeze({ ...config, PUBLIC_URL: publicUrl })
+}

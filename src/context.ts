@@ -1,0 +1,18 @@
+// What services are given: the database, the keyring and the settings they need. No module-level singletons.
+import type { Kysely } from 'kysely'
+import type { Keyring } from './crypto/keyring.js'
+import type { Database } from './db/schema.js'
+import type { Principal } from './http/auth.js'
+
+export interface ServiceContext {
+  db: Kysely<Database>
+  keyring: Keyring
+  /** PUBLIC_URL without a trailing slash. */
+  publicUrl: string
+}
+
+/** Who is acting, for access checks and the audit log. */
+export interface Caller {
+  principal: Principal
+  requestId: string
+}

@@ -1,0 +1,47 @@
+// Opens the database: PostgreSQL through pg when DATABASE_URL is set, else the embedded PGlite kept in DATA_DIR.
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { Kysely, PostgresDialect } from 'kysely'
+import { PGliteDialect } from 'kysely-pglite-dialect'
+import type { Database } from './schema.js'
+
+export type DatabaseKind = 'postgres' | 'pglite'
+
+export interface DatabaseHandle {
+  db: Kysely<Database>
+  kind: DatabaseKind
+}
+
+export interface DatabaseOptions {
+  /** postgres:// URL; absent → PGlite. */
+  url?: string
+  /** PGlite data directory; absent → in memory (tests). */
+  pgliteDir?: string
+  /** Schema to put first on the search path (PostgreSQL only; lets test files share one database). */
+  searchPath?: string
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  if (options.url !== undefined) {
+    const { default: pg } = await import('pg')
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: 10,
+      connectionTimeoutMillis: 5_000,
+      ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {})
+    })
+    // An idle client losing its server must not crash the process; the next query reports it.
+    pool.on('error', () => {})
+    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), kind: 'postgres' }
+  }
+  const { PGlite } = await import('@electric-sql/pglite')
+  if (options.pgliteDir !== undefined) mkdirSync(options.pgliteDir, { recursive: true })
+  const pglite = options.pgliteDir === undefined ? new PGlite() : new PGlite(options.pgliteDir)
+  await pglite.waitReady
+  return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), kind: 'pglite' }
+}
+
+/** Where the embedded database lives inside DATA_DIR. */
+export function pgliteDirectory(dataDir: string): string {
+  return path.resolve(dataDir, 'pglite')
+}

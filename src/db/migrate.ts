@@ -1,0 +1,13 @@
+// Brings a database to the latest schema with Kysely's Migrator and the explicit migration list.
+import { Migrator, type Kysely, type MigrationResult } from 'kysely'
+import { migrations } from '../../migrations/index.js'
+
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName
+    throw new Error(`database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  return results ?? []
+}

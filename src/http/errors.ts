@@ -1,0 +1,124 @@
+// One error type with stable codes, and its RFC 9457 problem+json form (the only place errors become HTTP).
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+
+export interface FieldError {
+  /** JSON Pointer into the part of the request named by `in`. */
+  pointer: string
+  message: string
+  in?: 'body' | 'querystring' | 'params' | 'headers'
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+/** Problem `type` URIs are `urn:lanyard:problem:<code>`: stable, ours, and never dereferenced. */
+export function problemType(code: string): string {
+  return `urn:lanyard:problem:${code}`
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable'
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+    /** Extra members for the problem body. */
+    readonly extra?: Record<string, unknown>
+  ) {
+    super(detail)
+    this.name = 'AppError'
+  }
+}
+
+export function notFound(what: string): AppError {
+  return new AppError('not-found', 404, `${what} was not found`)
+}
+
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: string
+  errors?: FieldError[]
+  requestId?: string
+  [member: string]: unknown
+}
+
+export function problemOf(error: AppError, requestId?: string): Problem {
+  return {
+    ...error.extra,
+    type: problemType(error.code),
+    title: TITLES[error.status] ?? 'Error',
+    status: error.status,
+    detail: error.detail,
+    code: error.code,
+    ...(error.errors ? { errors: error.errors } : {}),
+    ...(requestId ? { requestId } : {})
+  }
+}
+
+export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
+  return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(problemOf(error, String(reply.request.id)))
+}
+
+/** Fastify's own client errors, by code, as our problems. */
+const FASTIFY_CLIENT_ERRORS: Record<string, [code: string, status: number, detail: (e: FastifyError) => string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ['body-too-large', 413, () => 'the request body is larger than this endpoint accepts'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported-media-type', 415,
+    () => 'this endpoint does not accept that Content-Type; send application/json'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['bad-content-length', 400, () => 'Content-Length does not match the body'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid-json', 400, () => 'the body is empty but Content-Type says JSON'],
+  FST_ERR_CTP_INVALID_JSON_BODY: ['invalid-json', 400, () => 'the body is not valid JSON'],
+  FST_ERR_BAD_URL: ['bad-url', 400, () => 'the request URL is malformed'],
+  FST_ERR_ASYNC_CONSTRAINT: ['bad-request', 400, (e) => e.message]
+}
+
+function toAppError(error: FastifyError): AppError {
+  if (error instanceof AppError) return error
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = error.validationContext as FieldError['in']
+    const errors = error.validation.flatMap((issue): FieldError[] => {
+      const base = issue.instancePath === '/' ? '' : issue.instancePath
+      const unknownKeys = (issue.params as { keys?: unknown }).keys
+      if (issue.keyword === 'unrecognized_keys' && Array.isArray(unknownKeys)) {
+        return unknownKeys.map((key) => ({ pointer: `${base}/${String(key)}`, message: 'unknown field', in: where }))
+      }
+      return [{ pointer: base === '' ? '' : base, message: issue.message ?? 'invalid', in: where }]
+    })
+    return new AppError('validation-failed', 400, `the request ${where ?? 'input'} is not valid: ${errors.map((e) => `${e.pointer || '(root)'} ${e.message}`).join('; ')}`, errors)
+  }
+  const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined
+  if (known) return new AppError(known[0], known[1], known[2](error))
+  if (error.statusCode === 429) return new AppError('rate-limited', 429, error.message)
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new AppError('bad-request', error.statusCode, error.message)
+  }
+  return new AppError('internal', 500, 'something went wrong on our side; the request id identifies it in our logs')
+}
+
+/** Every error leaves as problem+json; 5xx bodies say nothing about internals. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const appError = toAppError(error)
+    if (appError.status >= 500) request.log.error({ err: error }, 'request failed')
+    return sendProblem(reply, appError)
+  })
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new AppError('not-found', 404, `no route for ${request.method} ${request.url.split('?')[0]}`)))
+}

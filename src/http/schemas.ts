@@ -1,0 +1,37 @@
+// Zod schemas shared by routes: problems, pagination, ids, URLs.
+import { z } from 'zod'
+
+export const problemSchema = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string(),
+  errors: z.array(z.object({
+    pointer: z.string(),
+    message: z.string(),
+    in: z.enum(['body', 'querystring', 'params', 'headers']).optional()
+  })).optional(),
+  requestId: z.string().optional()
+}).meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' })
+
+/** Error replies every route may give, for the OpenAPI document. */
+export const problemResponses = {
+  '4xx': problemSchema,
+  '5xx': problemSchema
+} as const
+
+export const idParams = z.object({ id: z.uuid({ message: 'expected a UUID' }) })
+
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50).describe('page size (1–200, default 50)'),
+  cursor: z.uuid().optional().describe('the nextCursor of the previous page')
+})
+
+export const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).max(2048)
+
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() })
+}
+
+export const BEARER = [{ bearerAuth: [] }]

@@ -1,0 +1,243 @@
+// Issuer rules: profiles, their DIDs, Ed25519 keys sealed at rest, rotation, and signing with the active key.
+import { v7 as uuidv7 } from 'uuid'
+import { recordAuditEvent } from '../audit/store.js'
+import type { Caller, ServiceContext } from '../context.js'
+import { OB3_CONTEXT, VC_V2_CONTEXT } from '../crypto/contexts.js'
+import { didDocument, didKeyFor, didWebFor, verificationMethodId, type DidDocument } from '../crypto/did.js'
+import { generateEd25519, privateKeyObject, publicJwk, publicKeyMultibase, signEd25519 } from '../crypto/ed25519.js'
+import type { Db, IssuerKeyRow, IssuerRow } from '../db/schema.js'
+import { actorOf, assertIssuerAccess, issuerScope, requireAdmin } from '../http/auth.js'
+import { AppError, notFound } from '../http/errors.js'
+import { pageFrom, type Page } from '../pagination.js'
+import {
+  findActiveIssuerKey, findIssuer, insertIssuer, insertIssuerKey, listIssuerKeys, listIssuers as listIssuerRows,
+  lockIssuer, retireIssuerKeys, updateIssuer as updateIssuerRow, type IssuerChanges
+} from './store.js'
+
+export interface IssuerInput {
+  name: string
+  url: string
+  email?: string
+  description?: string
+  image?: string
+  did?: 'web' | 'key'
+}
+
+export type IssuerPatch = Partial<Record<'email' | 'description' | 'image', string | null>> & { name?: string; url?: string }
+
+export interface IssuerKeyView {
+  id: string
+  algorithm: 'Ed25519'
+  type: 'Multikey'
+  verificationMethod: string
+  publicKeyMultibase: string
+  publicKeyJwk: Record<string, string>
+  status: 'active' | 'retired'
+  createdAt: string
+  retiredAt: string | null
+}
+
+export interface IssuerView {
+  id: string
+  did: string
+  didMethod: 'web' | 'key'
+  name: string
+  url: string
+  email: string | null
+  description: string | null
+  image: string | null
+  profileUrl: string
+  didDocumentUrl: string
+  keys: IssuerKeyView[]
+  createdAt: string
+  updatedAt: string
+}
+
+const ISSUER = 'issuer'
+
+function keyView(row: IssuerKeyRow): IssuerKeyView {
+  return {
+    id: row.id,
+    algorithm: row.algorithm,
+    type: 'Multikey',
+    verificationMethod: row.verification_method,
+    publicKeyMultibase: row.public_key_multibase,
+    publicKeyJwk: row.public_jwk,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+    retiredAt: row.retired_at?.toISOString() ?? null
+  }
+}
+
+function issuerView(ctx: ServiceContext, row: IssuerRow, keys: IssuerKeyRow[]): IssuerView {
+  return {
+    id: row.id,
+    did: row.did,
+    didMethod: row.did_method,
+    name: row.name,
+    url: row.url,
+    email: row.email,
+    description: row.description,
+    image: row.image_url,
+    profileUrl: `${ctx.publicUrl}/issuers/${row.id}`,
+    didDocumentUrl: `${ctx.publicUrl}/issuers/${row.id}/did.json`,
+    keys: keys.map(keyView),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString()
+  }
+}
+
+/** A fresh Ed25519 key for the issuer, its private half sealed under the master key (bound to the key's row id). */
+async function addEd25519Key(ctx: ServiceContext, db: Db, issuerId: string, did: string, pair = generateEd25519()): Promise<IssuerKeyRow> {
+  const id = uuidv7()
+  const multibase = publicKeyMultibase(pair.publicKey)
+  return insertIssuerKey(db, {
+    id,
+    issuer_id: issuerId,
+    algorithm: 'Ed25519',
+    verification_method: verificationMethodId(did, multibase),
+    public_key_multibase: multibase,
+    public_jwk: JSON.stringify(publicJwk(pair.publicKey)),
+    sealed_private_key: ctx.keyring.seal(pair.seed, id),
+    master_key_id: ctx.keyring.keyId,
+    status: 'active'
+  })
+}
+
+export async function createIssuer(ctx: ServiceContext, caller: Caller, input: IssuerInput): Promise<IssuerView> {
+  requireAdmin(caller.principal)
+  const id = uuidv7()
+  const method = input.did ?? 'web'
+  const pair = generateEd25519()
+  const did = method === 'web' ? didWebFor(ctx.publicUrl, ['issuers', id]) : didKeyFor(pair.publicKey)
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await insertIssuer(trx, {
+      id,
+      did,
+      did_method: method,
+      name: input.name,
+      url: input.url,
+      email: input.email ?? null,
+      description: input.description ?? null,
+      image_url: input.image ?? null
+    })
+    const key = await addEd25519Key(ctx, trx, id, did, pair)
+    await recordAuditEvent(trx, {
+      actor: actorOf(caller.principal), action: 'issuer.created', issuerId: id, targetType: ISSUER, targetId: id,
+      details: { did, didMethod: method, keyId: key.id }, requestId: caller.requestId
+    })
+    return issuerView(ctx, row, [key])
+  })
+}
+
+async function visibleIssuer(ctx: ServiceContext, caller: Caller, id: string): Promise<IssuerRow> {
+  assertIssuerAccess(caller.principal, id, ISSUER)
+  const row = await findIssuer(ctx.db, id)
+  if (row === undefined) throw notFound(ISSUER)
+  return row
+}
+
+export async function getIssuer(ctx: ServiceContext, caller: Caller, id: string): Promise<IssuerView> {
+  const row = await visibleIssuer(ctx, caller, id)
+  return issuerView(ctx, row, await listIssuerKeys(ctx.db, id))
+}
+
+export async function listIssuers(ctx: ServiceContext, caller: Caller, page: { limit: number; cursor?: string }): Promise<Page<IssuerView>> {
+  const rows = await listIssuerRows(ctx.db, { onlyId: issuerScope(caller.principal), after: page.cursor, limit: page.limit + 1 })
+  const keys = await Promise.all(rows.map((row) => listIssuerKeys(ctx.db, row.id)))
+  return pageFrom(rows.map((row, i) => ({ row, keys: keys[i]! })), page.limit, ({ row, keys }) => issuerView(ctx, row, keys), (item) => item.id)
+}
+
+export async function updateIssuer(ctx: ServiceContext, caller: Caller, id: string, patch: IssuerPatch): Promise<IssuerView> {
+  await visibleIssuer(ctx, caller, id)
+  const changes: IssuerChanges = {}
+  if (patch.name !== undefined) changes.name = patch.name
+  if (patch.url !== undefined) changes.url = patch.url
+  if (patch.email !== undefined) changes.email = patch.email
+  if (patch.description !== undefined) changes.description = patch.description
+  if (patch.image !== undefined) changes.image_url = patch.image
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await updateIssuerRow(trx, id, changes)
+    if (row === undefined) throw notFound(ISSUER)
+    await recordAuditEvent(trx, {
+      actor: actorOf(caller.principal), action: 'issuer.updated', issuerId: id, targetType: ISSUER, targetId: id,
+      details: { changed: Object.keys(patch) }, requestId: caller.requestId
+    })
+    return issuerView(ctx, row, await listIssuerKeys(trx, id))
+  })
+}
+
+export async function getIssuerKeys(ctx: ServiceContext, caller: Caller, id: string): Promise<IssuerKeyView[]> {
+  await visibleIssuer(ctx, caller, id)
+  return (await listIssuerKeys(ctx.db, id)).map(keyView)
+}
+
+/** Retires the active key and makes a new one; old keys stay published so what they signed still verifies. */
+export async function rotateIssuerKey(ctx: ServiceContext, caller: Caller, id: string): Promise<IssuerKeyView[]> {
+  await visibleIssuer(ctx, caller, id)
+  return ctx.db.transaction().execute(async (trx) => {
+    const issuer = await lockIssuer(trx, id)
+    if (issuer === undefined) throw notFound(ISSUER)
+    if (issuer.did_method === 'key') {
+      throw new AppError('did-key-not-rotatable', 409,
+        'this issuer is identified by did:key, which is its key: a new key would be a new issuer. Create a did:web issuer to rotate keys.')
+    }
+    const retiring = await findActiveIssuerKey(trx, id, 'Ed25519')
+    await retireIssuerKeys(trx, id, 'Ed25519')
+    const key = await addEd25519Key(ctx, trx, id, issuer.did)
+    await recordAuditEvent(trx, {
+      actor: actorOf(caller.principal), action: 'issuer.key.rotated', issuerId: id, targetType: ISSUER, targetId: id,
+      details: { newKeyId: key.id, retiredKeyId: retiring?.id ?? null }, requestId: caller.requestId
+    })
+    return (await listIssuerKeys(trx, id)).map(keyView)
+  })
+}
+
+export type IssuerProfile = {
+  '@context': string[]
+  id: string
+  type: ['Profile']
+  name: string
+  url: string
+  email?: string
+  description?: string
+  image?: { id: string; type: 'Image' }
+}
+
+/** The public OB 3.0 Profile: its id is the issuer's DID. */
+export async function publicProfile(ctx: ServiceContext, id: string): Promise<IssuerProfile> {
+  const row = await findIssuer(ctx.db, id)
+  if (row === undefined) throw notFound(ISSUER)
+  return {
+    '@context': [VC_V2_CONTEXT, OB3_CONTEXT],
+    id: row.did,
+    type: ['Profile'],
+    name: row.name,
+    url: row.url,
+    ...(row.email !== null ? { email: row.email } : {}),
+    ...(row.description !== null ? { description: row.description } : {}),
+    ...(row.image_url !== null ? { image: { id: row.image_url, type: 'Image' as const } } : {})
+  }
+}
+
+export async function publicDidDocument(ctx: ServiceContext, id: string): Promise<DidDocument> {
+  const row = await findIssuer(ctx.db, id)
+  if (row === undefined) throw notFound(ISSUER)
+  const keys = await listIssuerKeys(ctx.db, id)
+  return didDocument(row.did, keys.map((k) => ({ verificationMethod: k.verification_method, publicKeyMultibase: k.public_key_multibase })))
+}
+
+export interface IssuerSigner {
+  verificationMethod: string
+  sign(message: Uint8Array): Buffer
+}
+
+/** Opens the issuer's active Ed25519 key for signing. The private key stays inside this process. */
+export async function issuerSigner(ctx: ServiceContext, issuerId: string): Promise<IssuerSigner> {
+  const key = await findActiveIssuerKey(ctx.db, issuerId, 'Ed25519')
+  if (key === undefined) throw notFound(ISSUER)
+  const seed = ctx.keyring.open(key.sealed_private_key, key.master_key_id, key.id)
+  const privateKey = privateKeyObject(seed, Buffer.from(key.public_jwk.x!, 'base64url'))
+  seed.fill(0)
+  return { verificationMethod: key.verification_method, sign: (message) => signEd25519(privateKey, message) }
+}

@@ -1,0 +1,50 @@
+// SQL for issuers and their keys.
+import type { Db, IssuerKeyRow, IssuerRow, NewIssuerKeyRow } from '../db/schema.js'
+
+export type NewIssuerRow = Omit<IssuerRow, 'created_at' | 'updated_at'>
+export type IssuerChanges = Partial<Pick<IssuerRow, 'name' | 'url' | 'email' | 'description' | 'image_url'>>
+
+export async function insertIssuer(db: Db, row: NewIssuerRow): Promise<IssuerRow> {
+  return db.insertInto('issuers').values(row).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function findIssuer(db: Db, id: string): Promise<IssuerRow | undefined> {
+  return db.selectFrom('issuers').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** Locks the issuer row for the rest of the transaction (serialises key rotations of one issuer). */
+export async function lockIssuer(db: Db, id: string): Promise<IssuerRow | undefined> {
+  return db.selectFrom('issuers').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+}
+
+export async function listIssuers(db: Db, filter: { onlyId?: string; after?: string; limit: number }): Promise<IssuerRow[]> {
+  let query = db.selectFrom('issuers').selectAll().orderBy('id').limit(filter.limit)
+  if (filter.onlyId !== undefined) query = query.where('id', '=', filter.onlyId)
+  if (filter.after !== undefined) query = query.where('id', '>', filter.after)
+  return query.execute()
+}
+
+export async function updateIssuer(db: Db, id: string, changes: IssuerChanges): Promise<IssuerRow | undefined> {
+  return db.updateTable('issuers').set({ ...changes, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirst()
+}
+
+export async function insertIssuerKey(db: Db, row: NewIssuerKeyRow): Promise<IssuerKeyRow> {
+  return db.insertInto('issuer_keys').values(row).returningAll().executeTakeFirstOrThrow()
+}
+
+/** Keys of an issuer: the active one first, then retired ones newest first. */
+export async function listIssuerKeys(db: Db, issuerId: string): Promise<IssuerKeyRow[]> {
+  return db.selectFrom('issuer_keys').selectAll().where('issuer_id', '=', issuerId)
+    .orderBy('status', 'asc').orderBy('id', 'desc').execute()
+}
+
+export async function findActiveIssuerKey(db: Db, issuerId: string, algorithm: IssuerKeyRow['algorithm']): Promise<IssuerKeyRow | undefined> {
+  return db.selectFrom('issuer_keys').selectAll()
+    .where('issuer_id', '=', issuerId).where('algorithm', '=', algorithm).where('status', '=', 'active')
+    .executeTakeFirst()
+}
+
+export async function retireIssuerKeys(db: Db, issuerId: string, algorithm: IssuerKeyRow['algorithm']): Promise<void> {
+  await db.updateTable('issuer_keys').set({ status: 'retired', retired_at: new Date() })
+    .where('issuer_id', '=', issuerId).where('algorithm', '=', algorithm).where('status', '=', 'active').execute()
+}
