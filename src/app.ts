@@ -61,7 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(helmet, { global: true })
   await app.register(cors, {
-    delegator: (request, callback) => callback(null, { origin: !isAuthenticatedPath(request.url ?? '/'), methods: ['GET', 'HEAD', 'POST'] })
+    delegator: (request, callback) => callback(null, { origin: isAuthenticatedPath(request.url ?? '/') ? false : '*', methods: ['GET', 'HEAD', 'POST'] })
   })
   await registerOpenApi(app)
 

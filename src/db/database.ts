@@ -17,8 +17,6 @@ export interface DatabaseOptions {
   url?: string
   /** PGlite data directory; absent → in memory (tests). */
   pgliteDir?: string
-  /** Schema to put first on the search path (PostgreSQL only; lets test files share one database). */
-  searchPath?: string
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
@@ -27,8 +25,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     const pool = new pg.Pool({
       connectionString: options.url,
       max: 10,
-      connectionTimeoutMillis: 5_000,
-      ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {})
+      connectionTimeoutMillis: 5_000
     })
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {})
