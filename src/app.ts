@@ -75,6 +75,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   })
 
   await app.register(async (admin) => {
+    // The admin API speaks JSON only: anything else is a 415, not a string that fails validation.
+    admin.removeContentTypeParser('text/plain')
     admin.addHook('onRequest', bearerAuthentication(deps.db, deps.adminTokenHash))
     await admin.register(adminIssuerRoutes(ctx))
     await admin.register(apiKeyRoutes(ctx))

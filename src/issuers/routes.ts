@@ -57,7 +57,11 @@ const issuerPatch = z.strictObject({
   email: email.nullable().optional(),
   description: description.nullable().optional(),
   image: httpUrl.nullable().optional()
-}).refine((patch) => Object.keys(patch).length > 0, { message: 'send at least one field to change' })
+}).refine((patch) => Object.keys(patch).length > 0, {
+  message: 'send at least one field to change',
+  // Only judge an otherwise valid patch: an unknown field is its own error, not also "nothing to change".
+  when: (payload) => payload.issues.length === 0
+})
   .meta({ id: 'IssuerPatch', description: 'Fields to change; null clears an optional field' })
 
 const keysReply = z.object({ keys: z.array(issuerKey) }).meta({ id: 'IssuerKeys' })
