@@ -22,7 +22,7 @@ const createdApiKey = apiKey.extend({
 const apiKeyInput = z.strictObject({
   issuerId: z.uuid(),
   name: z.string().trim().min(1).max(200).optional()
-}).meta({ id: 'ApiKeyInput' })
+}).meta({ id: 'NewApiKey' })
 
 export function apiKeyRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
   return async (app) => {

@@ -49,7 +49,7 @@ const issuerInput = z.strictObject({
   description: description.optional(),
   image: httpUrl.optional().describe('logo URL'),
   did: z.enum(['web', 'key']).default('web').describe('did:web under PUBLIC_URL (keys can rotate) or did:key')
-}).meta({ id: 'IssuerInput' })
+}).meta({ id: 'NewIssuer' })
 
 const issuerPatch = z.strictObject({
   name: name.optional(),
@@ -62,7 +62,7 @@ const issuerPatch = z.strictObject({
   // Only judge an otherwise valid patch: an unknown field is its own error, not also "nothing to change".
   when: (payload) => payload.issues.length === 0
 })
-  .meta({ id: 'IssuerPatch', description: 'Fields to change; null clears an optional field' })
+  .meta({ id: 'IssuerChanges', description: 'Fields to change; null clears an optional field' })
 
 const keysReply = z.object({ keys: z.array(issuerKey) }).meta({ id: 'IssuerKeys' })
 
