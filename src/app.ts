@@ -59,7 +59,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('principal', null)
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
-  await app.register(helmet, { global: true })
+  // Public documents and badge images are meant to be fetched and embedded by other sites.
+  await app.register(helmet, { global: true, crossOriginResourcePolicy: { policy: 'cross-origin' } })
   await app.register(cors, {
     delegator: (request, callback) => callback(null, { origin: isAuthenticatedPath(request.url ?? '/') ? false : '*', methods: ['GET', 'HEAD', 'POST'] })
   })
