@@ -62,7 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Public documents and badge images are meant to be fetched and embedded by other sites.
   await app.register(helmet, { global: true, crossOriginResourcePolicy: { policy: 'cross-origin' } })
   await app.register(cors, {
-    delegator: (request, callback) => callback(null, { origin: isAuthenticatedPath(request.url ?? '/') ? false : '*', methods: ['GET', 'HEAD', 'POST'] })
+    delegator: (request, callback) => callback(null, { origin: isAuthenticatedPath(String(request.url)) ? false : '*', methods: ['GET', 'HEAD', 'POST'] })
   })
   await registerOpenApi(app)
 

@@ -3,9 +3,10 @@ import { z } from 'zod'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
+const TRUE_WORDS = new Set(['true', '1', 'yes'])
 const booleanString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
-  .transform((value) => value === 'true' || value === '1' || value === 'yes')
+  .transform((value) => TRUE_WORDS.has(value))
 
 const base64Key32 = z.string().refine((value) => Buffer.from(value, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(value), {
   message: 'expected base64 of exactly 32 bytes (openssl rand -base64 32)'

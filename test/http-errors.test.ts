@@ -4,7 +4,8 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { createKeyring } from '../src/crypto/keyring.js'
 import { openDatabase } from '../src/db/database.js'
-import { admin, buildTestApp, createIssuer, onEachDatabase, openTestDatabase, TEST_MASTER_KEY } from './helpers/app.js'
+import { hashToken } from '../src/api-keys/tokens.js'
+import { ADMIN_TOKEN, admin, buildTestApp, createIssuer, onEachDatabase, openTestDatabase, TEST_MASTER_KEY } from './helpers/app.js'
 
 const MISSING = '00000000-0000-4000-8000-000000000000'
 
@@ -109,10 +110,15 @@ t.test('health answers ok, and 503 when the database is unreachable', async (t) 
   const { db: unreachable } = await openDatabase({ url: 'postgres://lanyard:nopassword@127.0.0.1:1/none' })
   t.teardown(() => unreachable.destroy())
   const down = await buildApp({
-    config: loadConfig({ LOG_LEVEL: 'silent' }), db: unreachable, keyring: createKeyring(TEST_MASTER_KEY), adminTokenHash: 'ab', logger: false
+    config: loadConfig({ LOG_LEVEL: 'silent' }), db: unreachable, keyring: createKeyring(TEST_MASTER_KEY), adminTokenHash: hashToken(ADMIN_TOKEN), logger: false
   })
   t.teardown(() => down.close())
   const res = await down.inject({ method: 'GET', url: '/health' })
   const body = assertProblem(t, res, 503, 'database down')
   t.equal(body.database, 'unreachable')
+
+  const failed = await down.inject({ method: 'GET', url: '/v1/issuers', headers: admin })
+  const problem = assertProblem(t, failed, 500, 'a request while the database is down')
+  t.match(problem, { code: 'internal', requestId: String })
+  t.notMatch(failed.body, /ECONNREFUSED|127\.0\.0\.1|postgres/, 'says nothing about internals')
 })

@@ -124,6 +124,15 @@ await onEachDatabase(t, async (t, database) => {
     t.equal(profile.name, 'Renamed College')
     t.notOk('email' in profile)
     t.same(validateProfile(profile), [])
+
+    const moved = (await app.inject({
+      method: 'PATCH', url: `/v1/issuers/${issuer.id}`, headers: admin,
+      payload: { url: 'https://renamed.example.edu', image: 'https://renamed.example.edu/logo.svg', description: null }
+    })).json()
+    t.match(moved, { url: 'https://renamed.example.edu', image: 'https://renamed.example.edu/logo.svg', description: null, name: 'Renamed College' })
+    const movedProfile = (await app.inject({ method: 'GET', url: `/issuers/${issuer.id}` })).json()
+    t.same(movedProfile.image, { id: 'https://renamed.example.edu/logo.svg', type: 'Image' })
+    t.same(validateProfile(movedProfile), [])
   })
 
   await t.test('listing pages through issuers in creation order', async (t) => {
@@ -159,5 +168,14 @@ await onEachDatabase(t, async (t, database) => {
       t.type(event.requestId, 'string')
     }
     t.same(events[3].details, { changed: ['name'] })
+    t.same(events[2].details.retiredKeyIds, [issuer.keys[0].id])
+
+    const firstPage = (await app.inject({ method: 'GET', url: `/v1/audit-events?issuerId=${issuer.id}&limit=2`, headers: admin })).json()
+    const secondPage = (await app.inject({ method: 'GET', url: `/v1/audit-events?issuerId=${issuer.id}&limit=2&cursor=${firstPage.nextCursor}`, headers: admin })).json()
+    t.same([...firstPage.items, ...secondPage.items].map((e: { id: string }) => e.id), events.slice(0, 4).map((e: { id: string }) => e.id), 'pages continue where the last ended')
+  })
+
+  await t.test('signing for an unknown issuer is a not-found error', async (t) => {
+    await t.rejects(issuerSigner(ctx, '00000000-0000-4000-8000-000000000000'), { code: 'not-found' })
   })
 })

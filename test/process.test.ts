@@ -18,9 +18,9 @@ interface Running {
 /** Starts `npm start`'s command and resolves once it prints where it listens. */
 function startLanyard(env: Record<string, string>): Promise<Running> {
   const started = performance.now()
-  const { NODE_OPTIONS: _ignored, ...parentEnv } = process.env
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT, env: { ...parentEnv, PORT: '0', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe']
+  // The same TypeScript loader (and coverage tracking) as this test process: tsx would report false-green coverage.
+  const child = spawn(process.execPath, [...process.execArgv, 'src/main.ts'], {
+    cwd: ROOT, env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
   return new Promise((resolve, reject) => {

@@ -89,6 +89,20 @@ await onEachDatabase(t, async (t, database) => {
     t.equal((await app.inject({ method: 'GET', url: '/v1/issuers', headers: bearer(key.key) })).statusCode, 401)
   })
 
+  await t.test('the admin pages through API keys', async (t) => {
+    const seen = []
+    let cursor: string | null = null
+    do {
+      const url: string = `/v1/api-keys?limit=1${cursor ? `&cursor=${cursor}` : ''}`
+      const page = (await app.inject({ method: 'GET', url, headers: admin })).json()
+      t.ok(page.items.length <= 1)
+      seen.push(...page.items.map((k: { id: string }) => k.id))
+      cursor = page.nextCursor
+    } while (cursor !== null)
+    t.ok(seen.includes(alphaKey.id) && seen.includes(betaKey.id))
+    t.equal(new Set(seen).size, seen.length, 'no key twice')
+  })
+
   await t.test('an API key for a missing issuer is refused with a pointer to the field', async (t) => {
     const res = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: admin, payload: { issuerId: '00000000-0000-4000-8000-000000000000' } })
     t.equal(res.statusCode, 422)

@@ -7,8 +7,8 @@ export interface NewAuditEvent {
   issuerId: string | null
   targetType: string
   targetId: string
-  details?: Record<string, unknown>
-  requestId?: string
+  details: Record<string, unknown>
+  requestId: string
 }
 
 export async function recordAuditEvent(db: Db, event: NewAuditEvent): Promise<void> {
@@ -18,8 +18,8 @@ export async function recordAuditEvent(db: Db, event: NewAuditEvent): Promise<vo
     issuer_id: event.issuerId,
     target_type: event.targetType,
     target_id: event.targetId,
-    details: JSON.stringify(event.details ?? {}),
-    request_id: event.requestId ?? null
+    details: JSON.stringify(event.details),
+    request_id: event.requestId
   }).execute()
 }
 

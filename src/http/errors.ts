@@ -78,18 +78,16 @@ export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply 
 }
 
 /** Fastify's own client errors, by code, as our problems. */
-const FASTIFY_CLIENT_ERRORS: Record<string, [code: string, status: number, detail: (e: FastifyError) => string]> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: ['body-too-large', 413, () => 'the request body is larger than this endpoint accepts'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported-media-type', 415,
-    () => 'this endpoint does not accept that Content-Type; send application/json'],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['bad-content-length', 400, () => 'Content-Length does not match the body'],
-  FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid-json', 400, () => 'the body is empty but Content-Type says JSON'],
-  FST_ERR_CTP_INVALID_JSON_BODY: ['invalid-json', 400, () => 'the body is not valid JSON'],
-  FST_ERR_BAD_URL: ['bad-url', 400, () => 'the request URL is malformed'],
-  FST_ERR_ASYNC_CONSTRAINT: ['bad-request', 400, (e) => e.message]
+const FASTIFY_CLIENT_ERRORS: Record<string, [code: string, status: number, detail: string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ['body-too-large', 413, 'the request body is larger than this endpoint accepts'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported-media-type', 415, 'this endpoint does not accept that Content-Type; send application/json'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['bad-content-length', 400, 'Content-Length does not match the body'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid-json', 400, 'the body is empty but Content-Type says JSON'],
+  FST_ERR_CTP_INVALID_JSON_BODY: ['invalid-json', 400, 'the body is not valid JSON']
 }
 
-function toAppError(error: FastifyError): AppError {
+/** Any error → our AppError: ours as they are, validation with per-field pointers, Fastify's by code, the rest as a bare 500. */
+export function toAppError(error: FastifyError): AppError {
   if (error instanceof AppError) return error
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = error.validationContext as FieldError['in']
@@ -99,12 +97,12 @@ function toAppError(error: FastifyError): AppError {
       if (issue.keyword === 'unrecognized_keys' && Array.isArray(unknownKeys)) {
         return unknownKeys.map((key) => ({ pointer: `${base}/${String(key)}`, message: 'unknown field', in: where }))
       }
-      return [{ pointer: base === '' ? '' : base, message: issue.message ?? 'invalid', in: where }]
+      return [{ pointer: base, message: String(issue.message), in: where }]
     })
-    return new AppError('validation-failed', 400, `the request ${where ?? 'input'} is not valid: ${errors.map((e) => `${e.pointer || '(root)'} ${e.message}`).join('; ')}`, errors)
+    return new AppError('validation-failed', 400, `the request ${where} is not valid: ${errors.map((e) => `${e.pointer || '(root)'} ${e.message}`).join('; ')}`, errors)
   }
   const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined
-  if (known) return new AppError(known[0], known[1], known[2](error))
+  if (known) return new AppError(...known)
   if (error.statusCode === 429) return new AppError('rate-limited', 429, error.message)
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return new AppError('bad-request', error.statusCode, error.message)

@@ -20,7 +20,7 @@ export interface IssuerInput {
   email?: string
   description?: string
   image?: string
-  did?: 'web' | 'key'
+  did: 'web' | 'key'
 }
 
 export type IssuerPatch = Partial<Record<'email' | 'description' | 'image', string | null>> & { name?: string; url?: string }
@@ -107,7 +107,7 @@ async function addEd25519Key(ctx: ServiceContext, db: Db, issuerId: string, did:
 export async function createIssuer(ctx: ServiceContext, caller: Caller, input: IssuerInput): Promise<IssuerView> {
   requireAdmin(caller.principal)
   const id = uuidv7()
-  const method = input.did ?? 'web'
+  const method = input.did
   const pair = generateEd25519()
   const did = method === 'web' ? didWebFor(ctx.publicUrl, ['issuers', id]) : didKeyFor(pair.publicKey)
   return ctx.db.transaction().execute(async (trx) => {
@@ -149,13 +149,9 @@ export async function listIssuers(ctx: ServiceContext, caller: Caller, page: { l
 }
 
 export async function updateIssuer(ctx: ServiceContext, caller: Caller, id: string, patch: IssuerPatch): Promise<IssuerView> {
-  await visibleIssuer(ctx, caller, id)
-  const changes: IssuerChanges = {}
-  if (patch.name !== undefined) changes.name = patch.name
-  if (patch.url !== undefined) changes.url = patch.url
-  if (patch.email !== undefined) changes.email = patch.email
-  if (patch.description !== undefined) changes.description = patch.description
-  if (patch.image !== undefined) changes.image_url = patch.image
+  assertIssuerAccess(caller.principal, id, ISSUER)
+  const { image, ...sameNames } = patch
+  const changes: IssuerChanges = { ...sameNames, ...(image !== undefined ? { image_url: image } : {}) }
   return ctx.db.transaction().execute(async (trx) => {
     const row = await updateIssuerRow(trx, id, changes)
     if (row === undefined) throw notFound(ISSUER)
@@ -174,7 +170,7 @@ export async function getIssuerKeys(ctx: ServiceContext, caller: Caller, id: str
 
 /** Retires the active key and makes a new one; old keys stay published so what they signed still verifies. */
 export async function rotateIssuerKey(ctx: ServiceContext, caller: Caller, id: string): Promise<IssuerKeyView[]> {
-  await visibleIssuer(ctx, caller, id)
+  assertIssuerAccess(caller.principal, id, ISSUER)
   return ctx.db.transaction().execute(async (trx) => {
     const issuer = await lockIssuer(trx, id)
     if (issuer === undefined) throw notFound(ISSUER)
@@ -182,12 +178,11 @@ export async function rotateIssuerKey(ctx: ServiceContext, caller: Caller, id: s
       throw new AppError('did-key-not-rotatable', 409,
         'this issuer is identified by did:key, which is its key: a new key would be a new issuer. Create a did:web issuer to rotate keys.')
     }
-    const retiring = await findActiveIssuerKey(trx, id, 'Ed25519')
-    await retireIssuerKeys(trx, id, 'Ed25519')
+    const retiredKeyIds = await retireIssuerKeys(trx, id, 'Ed25519')
     const key = await addEd25519Key(ctx, trx, id, issuer.did)
     await recordAuditEvent(trx, {
       actor: actorOf(caller.principal), action: 'issuer.key.rotated', issuerId: id, targetType: ISSUER, targetId: id,
-      details: { newKeyId: key.id, retiredKeyId: retiring?.id ?? null }, requestId: caller.requestId
+      details: { newKeyId: key.id, retiredKeyIds }, requestId: caller.requestId
     })
     return (await listIssuerKeys(trx, id)).map(keyView)
   })

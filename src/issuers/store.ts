@@ -44,7 +44,10 @@ export async function findActiveIssuerKey(db: Db, issuerId: string, algorithm: I
     .executeTakeFirst()
 }
 
-export async function retireIssuerKeys(db: Db, issuerId: string, algorithm: IssuerKeyRow['algorithm']): Promise<void> {
-  await db.updateTable('issuer_keys').set({ status: 'retired', retired_at: new Date() })
-    .where('issuer_id', '=', issuerId).where('algorithm', '=', algorithm).where('status', '=', 'active').execute()
+/** Retires the issuer's active key of that algorithm; returns the ids it retired. */
+export async function retireIssuerKeys(db: Db, issuerId: string, algorithm: IssuerKeyRow['algorithm']): Promise<string[]> {
+  const rows = await db.updateTable('issuer_keys').set({ status: 'retired', retired_at: new Date() })
+    .where('issuer_id', '=', issuerId).where('algorithm', '=', algorithm).where('status', '=', 'active')
+    .returning('id').execute()
+  return rows.map((row) => row.id)
 }
