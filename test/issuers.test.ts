@@ -149,6 +149,8 @@ await onEachDatabase(t, async (t, database) => {
     const ids = all.map((i: { id: string }) => i.id)
     t.same(ids.slice(-3), created.map((i) => i.id), 'newest last, none missing')
     t.equal(new Set(ids).size, ids.length, 'no duplicates across pages')
+    const past = (await app.inject({ method: 'GET', url: `/v1/issuers?cursor=${ids[ids.length - 1]}`, headers: admin })).json()
+    t.same(past, { items: [], nextCursor: null }, 'a cursor past the end gives an empty page')
   })
 
   await t.test('every change writes an audit event saying who, what and when', async (t) => {

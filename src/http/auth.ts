@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { findActiveApiKeyByHash } from '../api-keys/store.js'
 import { hashToken, sameHash } from '../api-keys/tokens.js'
+import type { Caller } from '../context.js'
 import type { Db } from '../db/schema.js'
 import { AppError, notFound } from './errors.js'
 
@@ -69,6 +70,6 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 /** The caller of a /v1 request, for services. */
-export function callerOf(request: FastifyRequest): { principal: Principal; requestId: string } {
+export function callerOf(request: FastifyRequest): Caller {
   return { principal: principalOf(request), requestId: String(request.id) }
 }

@@ -10,7 +10,7 @@ import { actorOf, assertIssuerAccess, issuerScope, requireAdmin } from '../http/
 import { AppError, notFound } from '../http/errors.js'
 import { pageFrom, type Page } from '../pagination.js'
 import {
-  findActiveIssuerKey, findIssuer, insertIssuer, insertIssuerKey, listIssuerKeys, listIssuers as listIssuerRows,
+  findActiveIssuerKey, findIssuer, insertIssuer, insertIssuerKey, listIssuerKeys, listIssuers as listIssuerRows, listKeysOfIssuers,
   lockIssuer, retireIssuerKeys, updateIssuer as updateIssuerRow, type IssuerChanges
 } from './store.js'
 
@@ -144,8 +144,10 @@ export async function getIssuer(ctx: ServiceContext, caller: Caller, id: string)
 
 export async function listIssuers(ctx: ServiceContext, caller: Caller, page: { limit: number; cursor?: string }): Promise<Page<IssuerView>> {
   const rows = await listIssuerRows(ctx.db, { onlyId: issuerScope(caller.principal), after: page.cursor, limit: page.limit + 1 })
-  const keys = await Promise.all(rows.map((row) => listIssuerKeys(ctx.db, row.id)))
-  return pageFrom(rows.map((row, i) => ({ row, keys: keys[i]! })), page.limit, ({ row, keys }) => issuerView(ctx, row, keys), (item) => item.id)
+  const shown = rows.slice(0, page.limit)
+  const keys = await listKeysOfIssuers(ctx.db, shown.map((row) => row.id))
+  const view = (row: IssuerRow) => issuerView(ctx, row, keys.filter((key) => key.issuer_id === row.id))
+  return pageFrom(rows, page.limit, view, (item) => item.id)
 }
 
 export async function updateIssuer(ctx: ServiceContext, caller: Caller, id: string, patch: IssuerPatch): Promise<IssuerView> {

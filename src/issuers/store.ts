@@ -34,7 +34,13 @@ export async function insertIssuerKey(db: Db, row: NewIssuerKeyRow): Promise<Iss
 
 /** Keys of an issuer: the active one first, then retired ones newest first. */
 export async function listIssuerKeys(db: Db, issuerId: string): Promise<IssuerKeyRow[]> {
-  return db.selectFrom('issuer_keys').selectAll().where('issuer_id', '=', issuerId)
+  return listKeysOfIssuers(db, [issuerId])
+}
+
+/** Keys of several issuers in one query, each issuer's in the order listIssuerKeys gives. */
+export async function listKeysOfIssuers(db: Db, issuerIds: string[]): Promise<IssuerKeyRow[]> {
+  if (issuerIds.length === 0) return []
+  return db.selectFrom('issuer_keys').selectAll().where('issuer_id', 'in', issuerIds)
     .orderBy('status', 'asc').orderBy('id', 'desc').execute()
 }
 
