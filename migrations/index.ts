@@ -1,7 +1,9 @@
 // The list of migrations, in order. Imported explicitly (not globbed) so the same list works under tsx, tap and compiled JS.
 import type { Migration } from 'kysely'
 import * as m0001 from './0001_initial.js'
+import * as m0002 from './0002_issuing.js'
 
 export const migrations: Record<string, Migration> = {
-  '0001_initial': m0001
+  '0001_initial': m0001,
+  '0002_issuing': m0002
 }

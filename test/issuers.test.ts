@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from 'node:crypto'
+import { createPublicKey, sign, verify } from 'node:crypto'
 import * as base58 from 'base58-universal'
 import t from 'tap'
 import { issuerSigner } from '../src/issuers/service.js'
@@ -19,6 +19,7 @@ function verifyWithMultikey(publicKeyMultibase: string, message: Buffer, signatu
 await onEachDatabase(t, async (t, database) => {
   const { app, config, db, keyring } = await buildTestApp(t, database)
   const ctx = { db, keyring, publicUrl: config.PUBLIC_URL }
+  const caller = { principal: { kind: 'admin' as const }, requestId: 'test' }
 
   await t.test('creating an issuer answers 201 with a did:web under PUBLIC_URL and one active Ed25519 key', async (t) => {
     const res = await app.inject({
@@ -59,7 +60,7 @@ await onEachDatabase(t, async (t, database) => {
     t.match(method, { type: 'Multikey', controller: issuer.did })
     t.same(doc.assertionMethod, [method.id])
 
-    const signer = await issuerSigner(ctx, issuer.id)
+    const signer = await issuerSigner(ctx, caller, issuer.id)
     t.equal(signer.verificationMethod, method.id, 'signs as the published verification method')
     const message = Buffer.from(`a badge for ${issuer.id}`)
     const signature = signer.sign(message)
@@ -70,7 +71,7 @@ await onEachDatabase(t, async (t, database) => {
   await t.test('after rotation the new key signs and both keys stay in the DID document', async (t) => {
     const issuer = await createIssuer(app)
     const oldKey = issuer.keys[0]
-    const oldSignature = (await issuerSigner(ctx, issuer.id)).sign(Buffer.from('signed before rotation'))
+    const oldSignature = (await issuerSigner(ctx, caller, issuer.id)).sign(Buffer.from('signed before rotation'))
 
     const rotated = await app.inject({ method: 'POST', url: `/v1/issuers/${issuer.id}/keys/rotate`, headers: admin })
     t.equal(rotated.statusCode, 200)
@@ -84,7 +85,7 @@ await onEachDatabase(t, async (t, database) => {
     t.same(doc.verificationMethod.map((m: { id: string }) => m.id), [keys[0].verificationMethod, oldKey.verificationMethod], 'active first, retired kept')
     t.same(doc.assertionMethod, [keys[0].verificationMethod, oldKey.verificationMethod])
 
-    const signer = await issuerSigner(ctx, issuer.id)
+    const signer = await issuerSigner(ctx, caller, issuer.id)
     t.equal(signer.verificationMethod, keys[0].verificationMethod)
     const message = Buffer.from('signed after rotation')
     t.ok(verifyWithMultikey(keys[0].publicKeyMultibase, message, signer.sign(message)), 'the new key signs')
@@ -104,12 +105,45 @@ await onEachDatabase(t, async (t, database) => {
     t.equal(profile.id, issuer.did)
     const doc = (await app.inject({ method: 'GET', url: `/issuers/${issuer.id}/did.json` })).json()
     t.equal(doc.id, issuer.did)
-    const signer = await issuerSigner(ctx, issuer.id)
+    const signer = await issuerSigner(ctx, caller, issuer.id)
     const message = Buffer.from('did:key signs too')
     t.ok(verifyWithMultikey(issuer.keys[0].publicKeyMultibase, message, signer.sign(message)))
     const rotate = await app.inject({ method: 'POST', url: `/v1/issuers/${issuer.id}/keys/rotate`, headers: admin })
     t.equal(rotate.statusCode, 409)
     t.match(rotate.json(), { code: 'did-key-not-rotatable', detail: /did:key/ })
+
+  await t.test('RSA and P-256 keys for VC-JWT are made on first use, published as JsonWebKey, and rotate with the rest', async (t) => {
+    const issuer = await createIssuer(app)
+    const [rsa, rsaAgain] = await Promise.all([issuerSigner(ctx, caller, issuer.id, 'RSA'), issuerSigner(ctx, caller, issuer.id, 'RSA')])
+    t.equal(rsa.verificationMethod, rsaAgain.verificationMethod, 'two first uses at once make one key')
+    const ec = await issuerSigner(ctx, caller, issuer.id, 'P-256')
+    t.match(rsa.verificationMethod, new RegExp(`^${issuer.did}#[A-Za-z0-9_-]{43}$`), 'fragment is the JWK thumbprint')
+
+    const doc = (await app.inject({ method: 'GET', url: `/issuers/${issuer.id}/did.json` })).json()
+    t.ok(doc['@context'].includes('https://w3id.org/security/jwk/v1'))
+    for (const [signer, kty] of [[rsa, 'RSA'], [ec, 'EC']] as const) {
+      const method = doc.verificationMethod.find((m: { id: string }) => m.id === signer.verificationMethod)
+      t.match(method, { type: 'JsonWebKey', controller: issuer.did, publicKeyJwk: { kty } })
+      t.notOk('d' in method.publicKeyJwk, 'no private part published')
+      t.ok(doc.assertionMethod.includes(method.id))
+      const message = Buffer.from(`signed with ${kty}`)
+      const signature = sign('sha256', message, signer.privateKey)
+      t.ok(verify('sha256', message, createPublicKey({ format: 'jwk', key: method.publicKeyJwk }), signature), `${kty} key verifies from the DID document`)
+    }
+
+    const rotated = (await app.inject({ method: 'POST', url: `/v1/issuers/${issuer.id}/keys/rotate`, headers: admin })).json()
+    const active = rotated.keys.filter((k: { status: string }) => k.status === 'active')
+    t.same(active.map((k: { algorithm: string }) => k.algorithm).sort(), ['Ed25519', 'P-256', 'RSA'])
+    t.equal(rotated.keys.length, 6, 'every algorithm rotated, the old keys kept')
+    t.not((await issuerSigner(ctx, caller, issuer.id, 'RSA')).verificationMethod, rsa.verificationMethod)
+    const events = (await app.inject({ method: 'GET', url: `/v1/audit-events?issuerId=${issuer.id}`, headers: admin })).json().items
+    t.equal(events.filter((e: { action: string }) => e.action === 'issuer.key.created').length, 2, 'each new key is audited')
+  })
+
+  await t.test('a did:key issuer cannot hold an RSA or P-256 key', async (t) => {
+    const issuer = await createIssuer(app, { did: 'key' })
+    await t.rejects(issuerSigner(ctx, caller, issuer.id, 'RSA'), { code: 'key-algorithm-unavailable', status: 422 })
+  })
   })
 
   await t.test('PATCH changes the profile, null clears an optional field, and the public profile follows', async (t) => {
@@ -178,6 +212,6 @@ await onEachDatabase(t, async (t, database) => {
   })
 
   await t.test('signing for an unknown issuer is a not-found error', async (t) => {
-    await t.rejects(issuerSigner(ctx, '00000000-0000-4000-8000-000000000000'), { code: 'not-found' })
+    await t.rejects(issuerSigner(ctx, caller, '00000000-0000-4000-8000-000000000000'), { code: 'not-found' })
   })
 })

@@ -9,6 +9,7 @@ await onEachDatabase(t, async (t, database) => {
   const { app, db, config } = await buildTestApp(t, database)
   const issuer = await createIssuer(app)
   const ctx = { db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: config.PUBLIC_URL }
+  const caller = { principal: { kind: 'admin' as const }, requestId: 'test' }
 
   await t.test('the stored key row holds no plaintext private key', async (t) => {
     const row = await db.selectFrom('issuer_keys').selectAll().where('issuer_id', '=', issuer.id).executeTakeFirstOrThrow()
@@ -23,7 +24,7 @@ await onEachDatabase(t, async (t, database) => {
 
   await t.test('a wrong LANYARD_MASTER_KEY makes signing fail with a clear error', async (t) => {
     const wrong = { ...ctx, keyring: createKeyring(randomBytes(32)) }
-    const error = await issuerSigner(wrong, issuer.id).catch((e: unknown) => e)
+    const error = await issuerSigner(wrong, caller, issuer.id).catch((e: unknown) => e)
     t.type(error, AppError)
     t.match(error, { code: 'master-key-mismatch', message: /LANYARD_MASTER_KEY/ })
   })
@@ -32,7 +33,7 @@ await onEachDatabase(t, async (t, database) => {
     const other = await createIssuer(app)
     const source = await db.selectFrom('issuer_keys').selectAll().where('issuer_id', '=', issuer.id).executeTakeFirstOrThrow()
     await db.updateTable('issuer_keys').set({ sealed_private_key: source.sealed_private_key }).where('issuer_id', '=', other.id).execute()
-    const error = await issuerSigner(ctx, other.id).catch((e: unknown) => e)
+    const error = await issuerSigner(ctx, caller, other.id).catch((e: unknown) => e)
     t.match(error, { code: 'sealed-key-corrupt', message: /integrity/ })
   })
 })

@@ -1,5 +1,6 @@
 // DIDs for issuers (did:web under PUBLIC_URL, or did:key) and the DID documents that publish their keys.
 import { publicKeyMultibase } from './ed25519.js'
+import type { PublicJwk } from './keys.js'
 
 /**
  * did:web for a path under PUBLIC_URL: the host (port percent-encoded) then each path segment,
@@ -15,35 +16,41 @@ export function didKeyFor(publicKey: Uint8Array): string {
   return `did:key:${publicKeyMultibase(publicKey)}`
 }
 
-/** The verification method id of a key under a DID: its multibase as fragment (did:key's own convention). */
-export function verificationMethodId(did: string, multibase: string): string {
-  return `${did}#${multibase}`
+/** The verification method id of a key under a DID: its Multikey multibase, or its JWK thumbprint, as fragment. */
+export function verificationMethodId(did: string, fragment: string): string {
+  return `${did}#${fragment}`
 }
 
-export interface PublishedKey {
-  verificationMethod: string
-  publicKeyMultibase: string
-}
+/** A key as the DID document publishes it: Ed25519 as Multikey (Data Integrity), RSA and P-256 as JsonWebKey (VC-JWT). */
+export type PublishedKey =
+  | { verificationMethod: string; publicKeyMultibase: string }
+  | { verificationMethod: string; publicKeyJwk: PublicJwk }
+
+export type VerificationMethod =
+  | { id: string; type: 'Multikey'; controller: string; publicKeyMultibase: string }
+  | { id: string; type: 'JsonWebKey'; controller: string; publicKeyJwk: PublicJwk }
 
 export type DidDocument = {
   '@context': string[]
   id: string
-  verificationMethod: { id: string; type: 'Multikey'; controller: string; publicKeyMultibase: string }[]
+  verificationMethod: VerificationMethod[]
   assertionMethod: string[]
 }
 
+const DID_CONTEXT = 'https://www.w3.org/ns/did/v1'
+const MULTIKEY_CONTEXT = 'https://w3id.org/security/multikey/v1'
+const JWK_CONTEXT = 'https://w3id.org/security/jwk/v1'
+
 /**
- * Active key first, then retired ones: retired keys stay in assertionMethod so what they signed still verifies.
+ * Active keys first, then retired ones: retired keys stay in assertionMethod so what they signed still verifies.
  */
 export function didDocument(did: string, keys: PublishedKey[]): DidDocument {
-  const methods = keys.map((key) => ({
-    id: key.verificationMethod,
-    type: 'Multikey' as const,
-    controller: did,
-    publicKeyMultibase: key.publicKeyMultibase
-  }))
+  const methods: VerificationMethod[] = keys.map((key) => 'publicKeyMultibase' in key
+    ? { id: key.verificationMethod, type: 'Multikey', controller: did, publicKeyMultibase: key.publicKeyMultibase }
+    : { id: key.verificationMethod, type: 'JsonWebKey', controller: did, publicKeyJwk: key.publicKeyJwk })
+  const hasJwk = methods.some((method) => method.type === 'JsonWebKey')
   return {
-    '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1'],
+    '@context': [DID_CONTEXT, MULTIKEY_CONTEXT, ...(hasJwk ? [JWK_CONTEXT] : [])],
     id: did,
     verificationMethod: methods,
     assertionMethod: methods.map((m) => m.id)

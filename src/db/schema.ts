@@ -24,12 +24,15 @@ export interface IssuersTable {
   updated_at: Timestamp
 }
 
+/** Ed25519 signs Data Integrity proofs and EdDSA JWTs; RSA and P-256 sign RS256 and ES256 JWTs. */
+export type KeyAlgorithm = 'Ed25519' | 'RSA' | 'P-256'
+
 export interface IssuerKeysTable {
   id: string
   issuer_id: string
-  algorithm: 'Ed25519'
+  algorithm: KeyAlgorithm
   verification_method: string
-  public_key_multibase: string
+  public_key_multibase: string | null
   public_jwk: Json<Record<string, string>>
   sealed_private_key: string
   master_key_id: string
@@ -60,12 +63,77 @@ export interface AuditEventsTable {
   request_id: string | null
 }
 
+export interface AchievementsTable {
+  id: string
+  issuer_id: string
+  name: string
+  description: string
+  criteria: Json<{ id?: string; narrative?: string }>
+  /** An https URL given by the caller; null when the image is stored here (image_data) or absent. */
+  image_url: string | null
+  image_caption: string | null
+  image_media_type: string | null
+  image_data: Buffer | null
+  achievement_type: string | null
+  tags: Json<string[]>
+  alignments: Json<Record<string, unknown>[]>
+  created_at: CreatedAt
+  updated_at: Timestamp
+}
+
+export type RecipientIdentityType = 'email' | 'did' | 'url'
+
+export interface RecipientsTable {
+  id: string
+  issuer_id: string
+  identity_type: RecipientIdentityType
+  /** A lower-cased email address, a DID or a URL. */
+  identity: string
+  name: string | null
+  external_id: string | null
+  created_at: CreatedAt
+  updated_at: Timestamp
+}
+
+export type CredentialFormat = 'eddsa-rdfc-2022' | 'Ed25519Signature2020' | 'vc-jwt'
+export type JwtAlg = 'RS256' | 'ES256' | 'EdDSA'
+
+export interface CredentialsTable {
+  id: string
+  issuer_id: string
+  achievement_id: string | null
+  recipient_id: string | null
+  issuer_key_id: string
+  format: CredentialFormat
+  jwt_alg: JwtAlg | null
+  /** The exact signed bytes: JSON text, or a compact JWS for vc-jwt. */
+  signed: string
+  valid_from: Timestamp | null
+  valid_until: Timestamp | null
+  status: ColumnType<'active' | 'revoked', 'active' | 'revoked' | undefined, 'active' | 'revoked'>
+  revoked_at: Timestamp | null
+  revocation_reason: string | null
+  created_at: CreatedAt
+}
+
+export interface IdempotencyKeysTable {
+  scope: string
+  key: string
+  request_hash: string
+  credential_ids: Json<string[]>
+  created_at: CreatedAt
+}
+
 export interface Database {
   settings: SettingsTable
   issuers: IssuersTable
   issuer_keys: IssuerKeysTable
   api_keys: ApiKeysTable
   audit_events: AuditEventsTable
+  achievements: AchievementsTable
+  recipients: RecipientsTable
+  credentials: CredentialsTable
+  idempotency_keys: IdempotencyKeysTable
 }
 
 /** A database handle or an open transaction: stores accept either, so services compose transactions. */
@@ -76,3 +144,6 @@ export type IssuerKeyRow = Selectable<IssuerKeysTable>
 export type NewIssuerKeyRow = Insertable<IssuerKeysTable>
 export type ApiKeyRow = Selectable<ApiKeysTable>
 export type AuditEventRow = Selectable<AuditEventsTable>
+export type AchievementRow = Selectable<AchievementsTable>
+export type RecipientRow = Selectable<RecipientsTable>
+export type CredentialRow = Selectable<CredentialsTable>

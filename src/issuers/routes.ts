@@ -12,10 +12,10 @@ const TAGS = ['Issuers']
 
 const issuerKey = z.object({
   id: z.uuid(),
-  algorithm: z.literal('Ed25519'),
-  type: z.literal('Multikey'),
+  algorithm: z.enum(['Ed25519', 'RSA', 'P-256']).describe('Ed25519 signs Data Integrity proofs and EdDSA JWTs; RSA and P-256 (made on first use) sign RS256 and ES256 JWTs'),
+  type: z.enum(['Multikey', 'JsonWebKey']),
   verificationMethod: z.string(),
-  publicKeyMultibase: z.string(),
+  publicKeyMultibase: z.string().nullable().describe('Ed25519 keys only'),
   publicKeyJwk: z.record(z.string(), z.string()),
   status: z.enum(['active', 'retired']),
   createdAt: z.string(),
@@ -92,7 +92,7 @@ export function adminIssuerRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
     app.post('/issuers/:id/keys/rotate', {
       schema: {
         ...common,
-        summary: 'Rotate the signing key: a new key signs from now on; old keys stay in the DID document',
+        summary: 'Rotate the signing keys: new keys sign from now on; old keys stay in the DID document',
         params: idParams,
         response: { 200: keysReply, ...problemResponses }
       }
@@ -111,7 +111,7 @@ const profile = z.looseObject({
 const didDoc = z.looseObject({
   '@context': z.array(z.string()),
   id: z.string(),
-  verificationMethod: z.array(z.looseObject({ id: z.string(), type: z.string(), controller: z.string(), publicKeyMultibase: z.string() })),
+  verificationMethod: z.array(z.looseObject({ id: z.string(), type: z.string(), controller: z.string() })),
   assertionMethod: z.array(z.string())
 }).meta({ id: 'DidDocument' })
 

@@ -1,11 +1,13 @@
-// Issuer rules: profiles, their DIDs, Ed25519 keys sealed at rest, rotation, and signing with the active key.
+// Issuer rules: profiles, their DIDs, keys sealed at rest (Ed25519; RSA and P-256 for VC-JWT), rotation, and signing with the active key.
 import { v7 as uuidv7 } from 'uuid'
 import { recordAuditEvent } from '../audit/store.js'
 import type { Caller, ServiceContext } from '../context.js'
 import { OB3_CONTEXT, VC_V2_CONTEXT } from '../crypto/contexts.js'
 import { didDocument, didKeyFor, didWebFor, verificationMethodId, type DidDocument } from '../crypto/did.js'
-import { generateEd25519, privateKeyObject, publicJwk, publicKeyMultibase, signEd25519 } from '../crypto/ed25519.js'
-import type { Db, IssuerKeyRow, IssuerRow } from '../db/schema.js'
+import { signEd25519 } from '../crypto/ed25519.js'
+import { generateKeyMaterial, jwkThumbprint, privateKeyFromSecret, type KeyMaterial } from '../crypto/keys.js'
+import type { Db, IssuerKeyRow, IssuerRow, KeyAlgorithm } from '../db/schema.js'
+import type { KeyObject } from 'node:crypto'
 import { actorOf, assertIssuerAccess, issuerScope, requireAdmin } from '../http/auth.js'
 import { AppError, notFound } from '../http/errors.js'
 import { pageFrom, type Page } from '../pagination.js'
@@ -27,10 +29,10 @@ export type IssuerPatch = Partial<Record<'email' | 'description' | 'image', stri
 
 export interface IssuerKeyView {
   id: string
-  algorithm: 'Ed25519'
-  type: 'Multikey'
+  algorithm: KeyAlgorithm
+  type: 'Multikey' | 'JsonWebKey'
   verificationMethod: string
-  publicKeyMultibase: string
+  publicKeyMultibase: string | null
   publicKeyJwk: Record<string, string>
   status: 'active' | 'retired'
   createdAt: string
@@ -59,7 +61,7 @@ function keyView(row: IssuerKeyRow): IssuerKeyView {
   return {
     id: row.id,
     algorithm: row.algorithm,
-    type: 'Multikey',
+    type: row.public_key_multibase === null ? 'JsonWebKey' : 'Multikey',
     verificationMethod: row.verification_method,
     publicKeyMultibase: row.public_key_multibase,
     publicKeyJwk: row.public_jwk,
@@ -87,18 +89,18 @@ function issuerView(ctx: ServiceContext, row: IssuerRow, keys: IssuerKeyRow[]): 
   }
 }
 
-/** A fresh Ed25519 key for the issuer, its private half sealed under the master key (bound to the key's row id). */
-async function addEd25519Key(ctx: ServiceContext, db: Db, issuerId: string, did: string, pair = generateEd25519()): Promise<IssuerKeyRow> {
+/** Stores a new active key for the issuer, its private half sealed under the master key (bound to the key's row id). */
+async function addKey(ctx: ServiceContext, db: Db, issuerId: string, did: string, material: KeyMaterial): Promise<IssuerKeyRow> {
   const id = uuidv7()
-  const multibase = publicKeyMultibase(pair.publicKey)
+  const fragment = material.publicKeyMultibase ?? jwkThumbprint(material.publicJwk)
   return insertIssuerKey(db, {
     id,
     issuer_id: issuerId,
-    algorithm: 'Ed25519',
-    verification_method: verificationMethodId(did, multibase),
-    public_key_multibase: multibase,
-    public_jwk: JSON.stringify(publicJwk(pair.publicKey)),
-    sealed_private_key: ctx.keyring.seal(pair.seed, id),
+    algorithm: material.algorithm,
+    verification_method: verificationMethodId(did, fragment),
+    public_key_multibase: material.publicKeyMultibase,
+    public_jwk: JSON.stringify(material.publicJwk),
+    sealed_private_key: ctx.keyring.seal(material.secret, id),
     master_key_id: ctx.keyring.keyId,
     status: 'active'
   })
@@ -108,8 +110,8 @@ export async function createIssuer(ctx: ServiceContext, caller: Caller, input: I
   requireAdmin(caller.principal)
   const id = uuidv7()
   const method = input.did
-  const pair = generateEd25519()
-  const did = method === 'web' ? didWebFor(ctx.publicUrl, ['issuers', id]) : didKeyFor(pair.publicKey)
+  const material = await generateKeyMaterial('Ed25519')
+  const did = method === 'web' ? didWebFor(ctx.publicUrl, ['issuers', id]) : didKeyFor(Buffer.from(material.publicJwk.x!, 'base64url'))
   return ctx.db.transaction().execute(async (trx) => {
     const row = await insertIssuer(trx, {
       id,
@@ -121,7 +123,7 @@ export async function createIssuer(ctx: ServiceContext, caller: Caller, input: I
       description: input.description ?? null,
       image_url: input.image ?? null
     })
-    const key = await addEd25519Key(ctx, trx, id, did, pair)
+    const key = await addKey(ctx, trx, id, did, material)
     await recordAuditEvent(trx, {
       actor: actorOf(caller.principal), action: 'issuer.created', issuerId: id, targetType: ISSUER, targetId: id,
       details: { did, didMethod: method, keyId: key.id }, requestId: caller.requestId
@@ -170,9 +172,15 @@ export async function getIssuerKeys(ctx: ServiceContext, caller: Caller, id: str
   return (await listIssuerKeys(ctx.db, id)).map(keyView)
 }
 
-/** Retires the active key and makes a new one; old keys stay published so what they signed still verifies. */
+/**
+ * Retires every active key (Ed25519, and RSA / P-256 when the issuer has them) and makes new ones; old keys stay published
+ * so what they signed still verifies.
+ */
 export async function rotateIssuerKey(ctx: ServiceContext, caller: Caller, id: string): Promise<IssuerKeyView[]> {
   assertIssuerAccess(caller.principal, id, ISSUER)
+  const existing = await listIssuerKeys(ctx.db, id)
+  const algorithms = [...new Set(['Ed25519', ...existing.filter((k) => k.status === 'active').map((k) => k.algorithm)])] as KeyAlgorithm[]
+  const materials = await Promise.all(algorithms.map(generateKeyMaterial))
   return ctx.db.transaction().execute(async (trx) => {
     const issuer = await lockIssuer(trx, id)
     if (issuer === undefined) throw notFound(ISSUER)
@@ -180,11 +188,15 @@ export async function rotateIssuerKey(ctx: ServiceContext, caller: Caller, id: s
       throw new AppError('did-key-not-rotatable', 409,
         'this issuer is identified by did:key, which is its key: a new key would be a new issuer. Create a did:web issuer to rotate keys.')
     }
-    const retiredKeyIds = await retireIssuerKeys(trx, id, 'Ed25519')
-    const key = await addEd25519Key(ctx, trx, id, issuer.did)
+    const retiredKeyIds: string[] = []
+    const newKeyIds: string[] = []
+    for (const material of materials) {
+      retiredKeyIds.push(...await retireIssuerKeys(trx, id, material.algorithm))
+      newKeyIds.push((await addKey(ctx, trx, id, issuer.did, material)).id)
+    }
     await recordAuditEvent(trx, {
       actor: actorOf(caller.principal), action: 'issuer.key.rotated', issuerId: id, targetType: ISSUER, targetId: id,
-      details: { newKeyId: key.id, retiredKeyIds }, requestId: caller.requestId
+      details: { newKeyIds, retiredKeyIds }, requestId: caller.requestId
     })
     return (await listIssuerKeys(trx, id)).map(keyView)
   })
@@ -221,20 +233,61 @@ export async function publicDidDocument(ctx: ServiceContext, id: string): Promis
   const row = await findIssuer(ctx.db, id)
   if (row === undefined) throw notFound(ISSUER)
   const keys = await listIssuerKeys(ctx.db, id)
-  return didDocument(row.did, keys.map((k) => ({ verificationMethod: k.verification_method, publicKeyMultibase: k.public_key_multibase })))
+  return didDocument(row.did, keys.map((k) => k.public_key_multibase === null
+    ? { verificationMethod: k.verification_method, publicKeyJwk: k.public_jwk }
+    : { verificationMethod: k.verification_method, publicKeyMultibase: k.public_key_multibase }))
 }
 
 export interface IssuerSigner {
+  keyId: string
+  algorithm: KeyAlgorithm
   verificationMethod: string
+  /** The issuer's DID: the controller of the verification method. */
+  controller: string
+  /** Ed25519 only. */
+  publicKeyMultibase: string | null
+  privateKey: KeyObject
   sign(message: Uint8Array): Buffer
 }
 
-/** Opens the issuer's active Ed25519 key for signing. The private key stays inside this process. */
-export async function issuerSigner(ctx: ServiceContext, issuerId: string): Promise<IssuerSigner> {
-  const key = await findActiveIssuerKey(ctx.db, issuerId, 'Ed25519')
-  if (key === undefined) throw notFound(ISSUER)
-  const seed = ctx.keyring.open(key.sealed_private_key, key.master_key_id, key.id)
-  const privateKey = privateKeyObject(seed, Buffer.from(key.public_jwk.x!, 'base64url'))
-  seed.fill(0)
-  return { verificationMethod: key.verification_method, sign: (message) => signEd25519(privateKey, message) }
+/** The issuer's active key of that algorithm; RSA and P-256 keys are made on first use (did:web issuers only). */
+async function activeKey(ctx: ServiceContext, caller: Caller, issuer: IssuerRow, algorithm: KeyAlgorithm): Promise<IssuerKeyRow> {
+  const key = await findActiveIssuerKey(ctx.db, issuer.id, algorithm)
+  if (key !== undefined) return key
+  if (issuer.did_method === 'key') {
+    throw new AppError('key-algorithm-unavailable', 422,
+      `this issuer is identified by did:key, which can only hold its Ed25519 key: sign with EdDSA or a Data Integrity format, not ${algorithm}`)
+  }
+  const material = await generateKeyMaterial(algorithm)
+  return ctx.db.transaction().execute(async (trx) => {
+    await lockIssuer(trx, issuer.id)
+    // Another request may have made it while this one generated: the lock makes the second one see it.
+    const made = await findActiveIssuerKey(trx, issuer.id, algorithm)
+    if (made !== undefined) return made
+    const key = await addKey(ctx, trx, issuer.id, issuer.did, material)
+    await recordAuditEvent(trx, {
+      actor: actorOf(caller.principal), action: 'issuer.key.created', issuerId: issuer.id, targetType: ISSUER, targetId: issuer.id,
+      details: { keyId: key.id, algorithm }, requestId: caller.requestId
+    })
+    return key
+  })
+}
+
+/** Opens the issuer's active key of that algorithm for signing. The private key stays inside this process. */
+export async function issuerSigner(ctx: ServiceContext, caller: Caller, issuerId: string, algorithm: KeyAlgorithm = 'Ed25519'): Promise<IssuerSigner> {
+  const issuer = await findIssuer(ctx.db, issuerId)
+  if (issuer === undefined) throw notFound(ISSUER)
+  const key = await activeKey(ctx, caller, issuer, algorithm)
+  const secret = ctx.keyring.open(key.sealed_private_key, key.master_key_id, key.id)
+  const privateKey = privateKeyFromSecret(key.algorithm, secret, key.public_jwk)
+  secret.fill(0)
+  return {
+    keyId: key.id,
+    algorithm: key.algorithm,
+    verificationMethod: key.verification_method,
+    controller: issuer.did,
+    publicKeyMultibase: key.public_key_multibase,
+    privateKey,
+    sign: (message) => signEd25519(privateKey, message)
+  }
 }
