@@ -12,7 +12,12 @@ export interface NewAuditEvent {
 }
 
 export async function recordAuditEvent(db: Db, event: NewAuditEvent): Promise<void> {
-  await db.insertInto('audit_events').values({
+  await recordAuditEvents(db, [event])
+}
+
+/** Several events in one statement (a batch issue writes one per credential). */
+export async function recordAuditEvents(db: Db, events: NewAuditEvent[]): Promise<void> {
+  await db.insertInto('audit_events').values(events.map((event) => ({
     actor: event.actor,
     action: event.action,
     issuer_id: event.issuerId,
@@ -20,7 +25,7 @@ export async function recordAuditEvent(db: Db, event: NewAuditEvent): Promise<vo
     target_id: event.targetId,
     details: JSON.stringify(event.details),
     request_id: event.requestId
-  }).execute()
+  }))).execute()
 }
 
 export async function listAuditEvents(

@@ -213,12 +213,9 @@ export type IssuerProfile = {
   image?: { id: string; type: 'Image' }
 }
 
-/** The public OB 3.0 Profile: its id is the issuer's DID. */
-export async function publicProfile(ctx: ServiceContext, id: string): Promise<IssuerProfile> {
-  const row = await findIssuer(ctx.db, id)
-  if (row === undefined) throw notFound(ISSUER)
+/** The issuer as an OB 3.0 Profile (without @context, as a credential embeds it): its id is the issuer's DID. */
+export function profileDocument(row: IssuerRow): Omit<IssuerProfile, '@context'> {
   return {
-    '@context': [VC_V2_CONTEXT, OB3_CONTEXT],
     id: row.did,
     type: ['Profile'],
     name: row.name,
@@ -227,6 +224,13 @@ export async function publicProfile(ctx: ServiceContext, id: string): Promise<Is
     ...(row.description !== null ? { description: row.description } : {}),
     ...(row.image_url !== null ? { image: { id: row.image_url, type: 'Image' as const } } : {})
   }
+}
+
+/** The public OB 3.0 Profile document. */
+export async function publicProfile(ctx: ServiceContext, id: string): Promise<IssuerProfile> {
+  const row = await findIssuer(ctx.db, id)
+  if (row === undefined) throw notFound(ISSUER)
+  return { '@context': [VC_V2_CONTEXT, OB3_CONTEXT], ...profileDocument(row) }
 }
 
 export async function publicDidDocument(ctx: ServiceContext, id: string): Promise<DidDocument> {

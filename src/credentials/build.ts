@@ -1,0 +1,68 @@
+// Builds the unsigned OB 3.0 OpenBadgeCredential (VC Data Model 2.0) for one recipient of one achievement.
+import type { Ob3Achievement } from '../achievements/service.js'
+import { OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT, VC_V2_CONTEXT } from '../crypto/contexts.js'
+import type { IssuerProfile } from '../issuers/service.js'
+import { ACHIEVEMENT_CREDENTIAL_SCHEMA_ID } from '../ob3/schema.js'
+import { subjectIdentity } from '../recipients/identity.js'
+import type { RecipientIdentity } from '../recipients/store.js'
+
+export interface EvidenceInput {
+  id?: string
+  name?: string
+  description?: string
+  narrative?: string
+  genre?: string
+  audience?: string
+}
+
+export interface AwardDetails {
+  validFrom: Date
+  validUntil?: Date
+  narrative?: string
+  evidence?: EvidenceInput[]
+}
+
+export interface CredentialParts {
+  /** The credential's public URL, which is also its id. */
+  url: string
+  issuer: Omit<IssuerProfile, '@context'>
+  achievement: Ob3Achievement
+  recipient: RecipientIdentity
+  award: AwardDetails
+}
+
+export type UnsignedCredential = Record<string, unknown> & { id: string; validFrom: string }
+
+/** Whole seconds, as most verifiers and the JWT nbf/exp claims use. */
+export function isoSeconds(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`
+}
+
+export function buildOpenBadgeCredential(parts: CredentialParts): UnsignedCredential {
+  const { award } = parts
+  return {
+    // extensions.json defines 1EdTechJsonSchemaValidator2019: without it, safe-mode canonicalization of credentialSchema fails.
+    '@context': [VC_V2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT],
+    id: parts.url,
+    type: ['VerifiableCredential', 'OpenBadgeCredential'],
+    name: parts.achievement.name,
+    issuer: parts.issuer,
+    validFrom: isoSeconds(award.validFrom),
+    ...(award.validUntil !== undefined ? { validUntil: isoSeconds(award.validUntil) } : {}),
+    credentialSubject: {
+      ...subjectIdentity(parts.recipient),
+      type: ['AchievementSubject'],
+      ...(parts.recipient.name !== null ? { name: parts.recipient.name } : {}),
+      achievement: parts.achievement,
+      ...(award.narrative !== undefined ? { narrative: award.narrative } : {})
+    },
+    ...(award.evidence !== undefined && award.evidence.length > 0
+      ? { evidence: award.evidence.map((item) => ({ ...(item.id !== undefined ? { id: item.id } : {}), type: ['Evidence'], ...withoutId(item) })) }
+      : {}),
+    credentialSchema: [{ id: ACHIEVEMENT_CREDENTIAL_SCHEMA_ID, type: '1EdTechJsonSchemaValidator2019' }]
+  }
+}
+
+function withoutId({ id: _id, ...rest }: EvidenceInput): Omit<EvidenceInput, 'id'> {
+  return rest
+}

@@ -1,0 +1,201 @@
+// HTTP for credentials: issuing (one, batch) and reading them under /v1, and the public credential URL.
+import accepts from 'accepts'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { ServiceContext } from '../context.js'
+import { callerOf } from '../http/auth.js'
+import { AppError } from '../http/errors.js'
+import { BEARER, httpUrl, idParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
+import { credentialPage } from '../pages/credential-page.js'
+import { negotiateCredential } from './publish.js'
+import { getCredential, issueCredentials, listCredentials, publishedCredential, type AwardInput } from './service.js'
+
+const TAGS = ['Credentials']
+
+const recipient = z.strictObject({
+  email: z.email().max(320).optional().describe('published only as a salted SHA-256 hash (IdentityObject)'),
+  did: z.string().max(2048).regex(/^did:[a-z0-9]+:\S+$/, 'expected a DID (did:method:…)').optional().describe('becomes credentialSubject.id'),
+  url: httpUrl.optional().describe('becomes credentialSubject.id'),
+  name: z.string().trim().min(1).max(200).optional().describe('shown in the credential as credentialSubject.name'),
+  externalId: z.string().trim().min(1).max(200).optional().describe('the LMS\'s own id for this learner; never published')
+}).refine((value) => [value.email, value.did, value.url].filter((v) => v !== undefined).length === 1, {
+  message: 'give exactly one of email, did or url',
+  when: (payload) => payload.issues.length === 0
+}).meta({ id: 'Recipient' })
+
+const evidence = z.strictObject({
+  id: httpUrl.optional().describe('where the evidence can be seen'),
+  name: z.string().trim().min(1).max(500).optional(),
+  description: z.string().trim().min(1).max(10_000).optional(),
+  narrative: z.string().trim().min(1).max(20_000).optional(),
+  genre: z.string().trim().min(1).max(200).optional(),
+  audience: z.string().trim().min(1).max(200).optional()
+})
+
+const dateTime = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time with a time zone, e.g. 2026-01-31T12:00:00Z' })
+
+const awardFields = {
+  validFrom: dateTime.optional().describe('default: now'),
+  validUntil: dateTime.optional().describe('when the badge expires; default: never'),
+  narrative: z.string().trim().min(1).max(20_000).optional().describe('how this learner earned it'),
+  evidence: z.array(evidence).max(50).optional()
+}
+
+/** validUntil must come after validFrom (or after now, when validFrom is left to default). */
+function validityIsOrdered(award: { validFrom?: string; validUntil?: string }): boolean {
+  if (award.validUntil === undefined) return true
+  const from = award.validFrom === undefined ? Date.now() : Date.parse(award.validFrom)
+  return Date.parse(award.validUntil) > from
+}
+const validityRule = { message: 'validUntil must be later than validFrom (or than now)', path: ['validUntil'], when: (payload: { issues: unknown[] }) => payload.issues.length === 0 }
+
+const proofFields = {
+  format: z.enum(['eddsa-rdfc-2022', 'Ed25519Signature2020', 'vc-jwt']).default('eddsa-rdfc-2022')
+    .describe('eddsa-rdfc-2022 (Data Integrity, default), Ed25519Signature2020 (legacy Data Integrity) or vc-jwt'),
+  jwtAlg: z.enum(['RS256', 'ES256', 'EdDSA']).optional().describe('vc-jwt only; default RS256, the algorithm OB 3.0 requires verifiers to support')
+}
+const jwtAlgRule = {
+  message: 'jwtAlg applies to format vc-jwt only', path: ['jwtAlg'], when: (payload: { issues: unknown[] }) => payload.issues.length === 0
+}
+const jwtAlgFits = (body: { format: string; jwtAlg?: string }) => body.jwtAlg === undefined || body.format === 'vc-jwt'
+
+const issueBody = z.strictObject({ achievementId: z.uuid(), recipient, ...proofFields, ...awardFields })
+  .refine(validityIsOrdered, validityRule)
+  .refine(jwtAlgFits, jwtAlgRule)
+  .meta({ id: 'IssueCredential' })
+
+const batchItem = z.strictObject({ recipient, ...awardFields }).refine(validityIsOrdered, validityRule)
+const batchBody = z.strictObject({
+  achievementId: z.uuid(),
+  ...proofFields,
+  items: z.array(batchItem).min(1).max(1000).describe('up to 1000 awards, issued all or nothing')
+}).refine(jwtAlgFits, jwtAlgRule).meta({ id: 'IssueCredentialBatch' })
+
+const idempotencyHeaders = z.looseObject({
+  'idempotency-key': z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'expected 1–255 visible ASCII characters').optional()
+    .describe('a retry with the same key and body returns the same credentials; the same key with another body answers 409')
+})
+
+const credentialView = z.object({
+  id: z.uuid(),
+  url: z.string().describe('public URL of the signed credential (also its id)'),
+  format: z.enum(['eddsa-rdfc-2022', 'Ed25519Signature2020', 'vc-jwt']),
+  jwtAlg: z.enum(['RS256', 'ES256', 'EdDSA']).nullable(),
+  status: z.enum(['active', 'revoked', 'expired']),
+  issuerId: z.uuid(),
+  achievementId: z.uuid().nullable(),
+  recipientId: z.uuid().nullable(),
+  validFrom: z.string().nullable(),
+  validUntil: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  revocationReason: z.string().nullable(),
+  createdAt: z.string(),
+  credential: z.record(z.string(), z.unknown()).describe('the signed credential; for vc-jwt, the credential the JWT carries'),
+  jwt: z.string().optional().describe('vc-jwt only: the compact JWS')
+}).meta({ id: 'IssuedCredential' })
+
+const listQuery = pageQuery.extend({
+  issuerId: z.uuid().optional(),
+  achievementId: z.uuid().optional(),
+  email: z.email().optional().describe('credentials of the recipient with this email address'),
+  status: z.enum(['active', 'revoked', 'expired']).optional()
+})
+
+function awardOf(body: z.infer<typeof batchItem>): AwardInput {
+  return {
+    recipient: body.recipient,
+    ...(body.validFrom !== undefined ? { validFrom: new Date(body.validFrom) } : {}),
+    ...(body.validUntil !== undefined ? { validUntil: new Date(body.validUntil) } : {}),
+    ...(body.narrative !== undefined ? { narrative: body.narrative } : {}),
+    ...(body.evidence !== undefined ? { evidence: body.evidence } : {})
+  }
+}
+
+export function adminCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    const common = { tags: TAGS, security: BEARER }
+    app.post('/credentials', {
+      schema: {
+        ...common,
+        summary: 'Issue a signed Open Badge to one recipient',
+        headers: idempotencyHeaders,
+        body: issueBody,
+        response: { 201: credentialView, ...problemResponses }
+      }
+    }, async (request, reply) => {
+      const { achievementId, format, jwtAlg, recipient: _recipient, ...award } = request.body
+      const key = request.headers['idempotency-key']
+      const result = await issueCredentials(ctx, callerOf(request), {
+        achievementId,
+        proof: { format, jwtAlg: jwtAlg ?? 'RS256' },
+        awards: [awardOf({ recipient: request.body.recipient, ...award })]
+      }, () => '', key === undefined ? undefined : { key, operation: 'issue', body: request.body })
+      if (result.replayed) reply.header('idempotent-replayed', 'true')
+      return reply.code(201).send(result.credentials[0]!)
+    })
+
+    app.post('/credentials/batch', {
+      schema: {
+        ...common,
+        summary: 'Issue one achievement to up to 1000 recipients, all or nothing',
+        headers: idempotencyHeaders,
+        body: batchBody,
+        response: { 201: z.object({ credentials: z.array(credentialView) }).meta({ id: 'IssuedCredentialBatch' }), ...problemResponses }
+      }
+    }, async (request, reply) => {
+      const { achievementId, format, jwtAlg, items } = request.body
+      const key = request.headers['idempotency-key']
+      const result = await issueCredentials(ctx, callerOf(request), {
+        achievementId,
+        proof: { format, jwtAlg: jwtAlg ?? 'RS256' },
+        awards: items.map(awardOf)
+      }, (index) => `/items/${index}`, key === undefined ? undefined : { key, operation: 'batch', body: request.body })
+      if (result.replayed) reply.header('idempotent-replayed', 'true')
+      return reply.code(201).send({ credentials: result.credentials })
+    })
+
+    app.get('/credentials', {
+      schema: { ...common, summary: 'List issued credentials (an API key sees only its issuer\'s)', querystring: listQuery, response: { 200: pageOf(credentialView), ...problemResponses } }
+    }, async (request) => listCredentials(ctx, callerOf(request), request.query))
+
+    app.get('/credentials/:id', {
+      schema: { ...common, summary: 'Get an issued credential and its state', params: idParams, response: { 200: credentialView, ...problemResponses } }
+    }, async (request) => getCredential(ctx, callerOf(request), request.params.id))
+  }
+}
+
+const signedJson = { schema: z.record(z.string(), z.unknown()) }
+const text = { schema: z.string() }
+const publicCredentialContent = {
+  description: 'the signed credential',
+  content: {
+    'application/json': signedJson, 'application/ld+json': signedJson, 'application/vc+ld+json': signedJson,
+    'application/vc+jwt': text, 'application/jwt': text, 'text/html': text
+  }
+}
+
+export function publicCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/credentials/:id', {
+      schema: {
+        tags: ['Public'],
+        summary: 'The signed credential, by content negotiation',
+        description: 'JSON (application/json, application/ld+json, application/vc+ld+json) for Data Integrity credentials, exactly as signed; ' +
+          'the compact JWS for application/vc+jwt or application/jwt when issued as VC-JWT (as JSON, it is an EnvelopedVerifiableCredential); ' +
+          'an HTML page for text/html.',
+        params: idParams,
+        response: { 200: publicCredentialContent, ...problemResponses }
+      }
+    }, async (request, reply) => {
+      const row = await publishedCredential(ctx, request.params.id)
+      const answer = negotiateCredential(row, accepts(request.raw))
+      if (answer === undefined) {
+        throw new AppError('not-acceptable', 406, 'this credential is available as application/json, application/ld+json, application/vc+ld+json, ' +
+          `text/html${row.format === 'vc-jwt' ? ', application/vc+jwt and application/jwt' : ''}`)
+      }
+      reply.header('vary', 'Accept').header('cache-control', 'public, max-age=60')
+      if (answer.kind === 'html') return reply.type('text/html; charset=utf-8').send(credentialPage(ctx, row))
+      return reply.type(answer.mediaType).send(answer.body)
+    })
+  }
+}

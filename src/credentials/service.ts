@@ -1,0 +1,200 @@
+// Issuing Open Badges: one or a batch, all or nothing, safe to retry with an Idempotency-Key; reading them back.
+import { v7 as uuidv7 } from 'uuid'
+import { achievementDocument, visibleAchievement } from '../achievements/service.js'
+import { recordAuditEvents } from '../audit/store.js'
+import type { Caller, ServiceContext } from '../context.js'
+import type { CredentialRow, IssuerRow } from '../db/schema.js'
+import { actorOf, assertIssuerAccess, issuerScope } from '../http/auth.js'
+import { AppError, notFound, type FieldError } from '../http/errors.js'
+import { issuerSigner, profileDocument } from '../issuers/service.js'
+import { findIssuer } from '../issuers/store.js'
+import { achievementCredentialErrors } from '../ob3/schema.js'
+import { identityKey, recipientIdentity, type RecipientInput } from '../recipients/identity.js'
+import { upsertRecipients, type RecipientIdentity } from '../recipients/store.js'
+import { pageFrom, type Page } from '../pagination.js'
+import { buildOpenBadgeCredential, type AwardDetails, type UnsignedCredential } from './build.js'
+import { replayOrConflict, requestHash, type IdempotencyRequest } from './idempotency.js'
+import { keyAlgorithmFor, signCredential, type ProofRequest, type SignedCredential } from './sign.js'
+import {
+  claimIdempotencyKey, findCredential, findCredentialsByIds, insertCredentials, listCredentials as listCredentialRows,
+  type CredentialStatusFilter, type NewCredentialRow
+} from './store.js'
+import { credentialView, type CredentialView } from './view.js'
+
+export interface AwardInput extends Omit<AwardDetails, 'validFrom'> {
+  recipient: RecipientInput
+  validFrom?: Date
+}
+
+export interface IssueRequest {
+  achievementId: string
+  proof: ProofRequest
+  awards: AwardInput[]
+}
+
+export interface IssueResult {
+  credentials: CredentialView[]
+  /** True when an earlier request with the same Idempotency-Key made these credentials. */
+  replayed: boolean
+}
+
+const CREDENTIAL = 'credential'
+
+/** Thrown inside the issuing transaction when a concurrent request claimed the same Idempotency-Key first. */
+class IdempotencyKeyTaken extends Error {}
+
+interface PreparedAward {
+  id: string
+  recipient: RecipientIdentity
+  award: AwardDetails
+  document: UnsignedCredential
+}
+
+/**
+ * Issues one credential per award, all or nothing: every credential is built and checked against the OB 3.0 schema
+ * before any is signed, and all are written in one transaction.
+ * `pointerOf(i)` says where award i came from in the request, for error pointers.
+ */
+export async function issueCredentials(
+  ctx: ServiceContext, caller: Caller, request: IssueRequest, pointerOf: (index: number) => string, idempotency?: IdempotencyRequest
+): Promise<IssueResult> {
+  const achievement = await visibleAchievement(ctx, caller, request.achievementId)
+  const issuer = (await findIssuer(ctx.db, achievement.issuer_id))!
+  const scope = actorOf(caller.principal)
+  const hash = idempotency === undefined ? undefined : requestHash(idempotency)
+  if (idempotency !== undefined) {
+    const replay = await replayOrConflict(ctx.db, scope, idempotency.key, hash!)
+    if (replay !== undefined) return { credentials: await viewsOf(ctx, replay), replayed: true }
+  }
+
+  const prepared = prepareAwards(ctx, issuer, achievementDocument(ctx.publicUrl, achievement, { id: issuer.did, name: issuer.name }), request.awards)
+  const invalid = prepared.flatMap((item, index) => schemaErrors(item.document, pointerOf(index)))
+  if (invalid.length > 0) {
+    throw new AppError('credential-invalid', 422, 'the credential built from this request does not meet the Open Badges 3.0 schema, so it was not signed', invalid)
+  }
+
+  const signer = await issuerSigner(ctx, caller, issuer.id, keyAlgorithmFor(request.proof))
+  const signed: SignedCredential[] = []
+  for (const item of prepared) signed.push(await signCredential(item.document, request.proof, signer))
+
+  try {
+    const rows = await ctx.db.transaction().execute(async (trx) => {
+      if (idempotency !== undefined) {
+        const claimed = await claimIdempotencyKey(trx, { scope, key: idempotency.key, requestHash: hash!, credentialIds: prepared.map((p) => p.id) })
+        if (!claimed) throw new IdempotencyKeyTaken()
+      }
+      const recipientIds = await storeRecipients(trx, issuer.id, prepared.map((p) => p.recipient))
+      const rows = await insertCredentials(trx, prepared.map((item, index): NewCredentialRow => ({
+        id: item.id,
+        issuer_id: issuer.id,
+        achievement_id: achievement.id,
+        recipient_id: recipientIds.get(identityKey(item.recipient))!,
+        issuer_key_id: signer.keyId,
+        format: request.proof.format,
+        jwt_alg: request.proof.format === 'vc-jwt' ? request.proof.jwtAlg : null,
+        signed: signed[index]!.signed,
+        valid_from: item.award.validFrom,
+        valid_until: item.award.validUntil ?? null
+      })))
+      await recordAuditEvents(trx, rows.map((row) => ({
+        actor: scope, action: 'credential.issued', issuerId: issuer.id, targetType: CREDENTIAL, targetId: row.id,
+        details: { achievementId: achievement.id, recipientId: row.recipient_id, format: row.format, jwtAlg: row.jwt_alg }, requestId: caller.requestId
+      })))
+      return rows
+    })
+    return { credentials: rows.map((row) => credentialView(ctx, row)), replayed: false }
+  } catch (error) {
+    if (!(error instanceof IdempotencyKeyTaken)) throw error
+    // A concurrent request with the same key won: answer what it made (or 409 if its body differed).
+    const replay = (await replayOrConflict(ctx.db, scope, idempotency!.key, hash!))!
+    return { credentials: await viewsOf(ctx, replay), replayed: true }
+  }
+}
+
+function prepareAwards(ctx: ServiceContext, issuer: IssuerRow, achievement: ReturnType<typeof achievementDocument>, awards: AwardInput[]): PreparedAward[] {
+  const now = new Date()
+  const profile = profileDocument(issuer)
+  return awards.map((input) => {
+    const id = uuidv7()
+    const recipient = recipientIdentity(input.recipient)
+    // The credential states whole seconds; the row keeps the same instants so both always agree.
+    const award: AwardDetails = {
+      ...input,
+      validFrom: wholeSeconds(input.validFrom ?? now),
+      ...(input.validUntil !== undefined ? { validUntil: wholeSeconds(input.validUntil) } : {})
+    }
+    const document = buildOpenBadgeCredential({ url: `${ctx.publicUrl}/credentials/${id}`, issuer: profile, achievement, recipient, award })
+    return { id, recipient, award, document }
+  })
+}
+
+function wholeSeconds(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000)
+}
+
+function schemaErrors(document: UnsignedCredential, pointer: string): FieldError[] {
+  return achievementCredentialErrors(document).map((error) => ({
+    pointer,
+    message: `the credential built from it fails the OB 3.0 schema at ${error.pointer}: ${error.message}`
+  }))
+}
+
+/** One row per distinct recipient; returns recipient ids by identity. */
+async function storeRecipients(db: Parameters<typeof upsertRecipients>[0], issuerId: string, recipients: RecipientIdentity[]): Promise<Map<string, string>> {
+  const distinct = new Map<string, RecipientIdentity & { id: string }>()
+  for (const recipient of recipients) {
+    const key = identityKey(recipient)
+    const seen = distinct.get(key)
+    // The last mention of a person wins for name and external id, as a later single issue would.
+    distinct.set(key, { ...recipient, id: seen?.id ?? uuidv7(), name: recipient.name ?? seen?.name ?? null, externalId: recipient.externalId ?? seen?.externalId ?? null })
+  }
+  const rows = await upsertRecipients(db, issuerId, [...distinct.values()])
+  return new Map(rows.map((row) => [identityKey({ identityType: row.identity_type, identity: row.identity }), row.id]))
+}
+
+async function viewsOf(ctx: ServiceContext, ids: string[]): Promise<CredentialView[]> {
+  return (await findCredentialsByIds(ctx.db, ids)).map((row) => credentialView(ctx, row))
+}
+
+async function visibleCredential(ctx: ServiceContext, caller: Caller, id: string): Promise<CredentialRow> {
+  const row = await findCredential(ctx.db, id)
+  if (row === undefined) throw notFound(CREDENTIAL)
+  assertIssuerAccess(caller.principal, row.issuer_id, CREDENTIAL)
+  return row
+}
+
+export async function getCredential(ctx: ServiceContext, caller: Caller, id: string): Promise<CredentialView> {
+  return credentialView(ctx, await visibleCredential(ctx, caller, id))
+}
+
+export interface CredentialQuery {
+  issuerId?: string
+  achievementId?: string
+  email?: string
+  status?: CredentialStatusFilter
+  limit: number
+  cursor?: string
+}
+
+export async function listCredentials(ctx: ServiceContext, caller: Caller, query: CredentialQuery): Promise<Page<CredentialView>> {
+  const scope = issuerScope(caller.principal)
+  // An API key asking for another issuer's credentials sees none, as if that issuer had none.
+  if (scope !== undefined && query.issuerId !== undefined && query.issuerId !== scope) return { items: [], nextCursor: null }
+  const rows = await listCredentialRows(ctx.db, {
+    issuerId: scope ?? query.issuerId,
+    achievementId: query.achievementId,
+    email: query.email?.trim().toLowerCase(),
+    status: query.status,
+    now: new Date(),
+    after: query.cursor,
+    limit: query.limit + 1
+  })
+  return pageFrom(rows, query.limit, (row) => credentialView(ctx, row), (item) => item.id)
+}
+
+/** The public, signed document of a credential, exactly as it was signed. */
+export async function publishedCredential(ctx: ServiceContext, id: string): Promise<CredentialRow> {
+  const row = await findCredential(ctx.db, id)
+  if (row === undefined) throw notFound(CREDENTIAL)
+  return row
+}

@@ -1,0 +1,58 @@
+// The admin API's view of an issued credential: its state, and the signed credential itself.
+import type { ServiceContext } from '../context.js'
+import type { CredentialFormat, CredentialRow, JwtAlg } from '../db/schema.js'
+
+export type CredentialState = 'active' | 'revoked' | 'expired'
+
+export interface CredentialView {
+  id: string
+  url: string
+  format: CredentialFormat
+  jwtAlg: JwtAlg | null
+  status: CredentialState
+  issuerId: string
+  achievementId: string | null
+  recipientId: string | null
+  validFrom: string | null
+  validUntil: string | null
+  revokedAt: string | null
+  revocationReason: string | null
+  createdAt: string
+  /** The signed credential (Data Integrity), or the credential a VC-JWT carries. */
+  credential: Record<string, unknown>
+  jwt?: string
+}
+
+const JWT_CLAIMS = new Set(['iss', 'jti', 'sub', 'nbf', 'exp'])
+
+/** The credential inside a VC-JWT: its payload without the registered JWT claims OB 3.0 adds. */
+export function credentialOfJwt(jwt: string): Record<string, unknown> {
+  const payload = JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>
+  return Object.fromEntries(Object.entries(payload).filter(([name]) => !JWT_CLAIMS.has(name)))
+}
+
+export function credentialState(row: Pick<CredentialRow, 'status' | 'valid_until'>, now = new Date()): CredentialState {
+  if (row.status === 'revoked') return 'revoked'
+  return row.valid_until !== null && row.valid_until <= now ? 'expired' : 'active'
+}
+
+export function credentialView(ctx: ServiceContext, row: CredentialRow): CredentialView {
+  const isJwt = row.format === 'vc-jwt'
+  return {
+    id: row.id,
+    url: `${ctx.publicUrl}/credentials/${row.id}`,
+    format: row.format,
+    jwtAlg: row.jwt_alg,
+    status: credentialState(row),
+    issuerId: row.issuer_id,
+    achievementId: row.achievement_id,
+    recipientId: row.recipient_id,
+    validFrom: row.valid_from?.toISOString() ?? null,
+    validUntil: row.valid_until?.toISOString() ?? null,
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+    revocationReason: row.revocation_reason,
+    createdAt: row.created_at.toISOString(),
+    credential: isJwt ? credentialOfJwt(row.signed) : JSON.parse(row.signed) as Record<string, unknown>,
+    ...(isJwt ? { jwt: row.signed } : {})
+  }
+}
