@@ -3,18 +3,21 @@ import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
+import { adminAchievementRoutes, publicAchievementRoutes } from './achievements/routes.js'
 import { apiKeyRoutes } from './api-keys/routes.js'
 import { auditRoutes } from './audit/routes.js'
 import type { Config } from './config.js'
 import type { ServiceContext } from './context.js'
 import type { Keyring } from './crypto/keyring.js'
 import type { Database } from './db/schema.js'
+import { adminCredentialRoutes, publicCredentialRoutes, vcApiIssueRoutes } from './credentials/routes.js'
 import { healthRoutes } from './health/routes.js'
 import { bearerAuthentication } from './http/auth.js'
 import { registerErrorHandling } from './http/errors.js'
+import { loggerOptions } from './http/logging.js'
 import { registerOpenApi } from './http/openapi.js'
 import { adminIssuerRoutes, publicIssuerRoutes } from './issuers/routes.js'
 
@@ -38,10 +41,7 @@ function isAuthenticatedPath(url: string): boolean {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps
   const app = Fastify({
-    logger: deps.logger ?? {
-      level: config.LOG_LEVEL,
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' }
-    },
+    logger: deps.logger ?? loggerOptions(config),
     bodyLimit: config.BODY_LIMIT,
     // Accept a caller's request id when it is sane; otherwise mint one. Echoed in x-request-id and problem bodies.
     genReqId: (req) => {
@@ -73,16 +73,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (publicApp) => {
     await publicApp.register(rateLimit, { max: config.PUBLIC_RATE_LIMIT, timeWindow: '1 minute' })
     await publicApp.register(publicIssuerRoutes(ctx))
+    await publicApp.register(publicAchievementRoutes(ctx))
+    await publicApp.register(publicCredentialRoutes(ctx))
   })
 
-  await app.register(async (admin) => {
-    // The admin API speaks JSON only: anything else is a 415, not a string that fails validation.
-    admin.removeContentTypeParser('text/plain')
-    admin.addHook('onRequest', bearerAuthentication(deps.db, deps.adminTokenHash))
-    await admin.register(adminIssuerRoutes(ctx))
-    await admin.register(apiKeyRoutes(ctx))
-    await admin.register(auditRoutes(ctx))
-  }, { prefix: '/v1' })
+  // Authenticated APIs speak JSON only: anything else is a 415, not a string that fails validation.
+  const authenticated = (...routes: FastifyPluginAsyncZod[]) => async (scope: FastifyInstance) => {
+    scope.removeContentTypeParser('text/plain')
+    scope.addHook('onRequest', bearerAuthentication(deps.db, deps.adminTokenHash))
+    for (const route of routes) await scope.register(route)
+  }
+  await app.register(authenticated(
+    adminIssuerRoutes(ctx), adminAchievementRoutes(ctx), adminCredentialRoutes(ctx), apiKeyRoutes(ctx), auditRoutes(ctx)
+  ), { prefix: '/v1' })
+  await app.register(authenticated(vcApiIssueRoutes(ctx)))
 
   return app
 }

@@ -9,6 +9,7 @@ import { BEARER, httpUrl, idParams, pageOf, pageQuery, problemResponses } from '
 import { credentialPage } from '../pages/credential-page.js'
 import { negotiateCredential } from './publish.js'
 import { getCredential, issueCredentials, listCredentials, publishedCredential, type AwardInput } from './service.js'
+import { issueW3cCredential } from './vc-api.js'
 
 const TAGS = ['Credentials']
 
@@ -196,6 +197,54 @@ export function publicCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZ
       reply.header('vary', 'Accept').header('cache-control', 'public, max-age=60')
       if (answer.kind === 'html') return reply.type('text/html; charset=utf-8').send(credentialPage(ctx, row))
       return reply.type(answer.mediaType).send(answer.body)
+    })
+  }
+}
+
+const vcDate = z.iso.datetime({ offset: true, local: true, error: 'expected an XML Schema date-time, e.g. 2026-01-31T12:00:00Z' }).optional()
+const subject = z.looseObject({})
+
+const w3cCredential = z.looseObject({
+  '@context': z.array(z.union([z.string(), z.looseObject({})])).min(1)
+    .refine((contexts) => contexts[0] === 'https://www.w3.org/ns/credentials/v2' || contexts[0] === 'https://www.w3.org/2018/credentials/v1', {
+      message: 'the first @context must be https://www.w3.org/ns/credentials/v2 or https://www.w3.org/2018/credentials/v1'
+    }),
+  id: z.string().optional(),
+  type: z.array(z.string()).refine((types) => types.includes('VerifiableCredential'), { message: 'type must include VerifiableCredential' }),
+  issuer: z.union([z.string(), z.looseObject({ id: z.string() })], { error: 'expected the issuer DID, or an object whose id is the issuer DID' }),
+  credentialSubject: z.union([subject, z.array(subject).min(1)], { error: 'expected an object or a non-empty array of objects' }),
+  validFrom: vcDate,
+  validUntil: vcDate,
+  issuanceDate: vcDate,
+  expirationDate: vcDate
+})
+
+const vcApiIssueBody = z.looseObject({
+  credential: w3cCredential,
+  options: z.looseObject({
+    format: proofFields.format.optional(),
+    jwtAlg: proofFields.jwtAlg
+  }).optional()
+}).meta({ id: 'VcApiIssueRequest' })
+
+/** W3C VC-API issue, for generic VC tooling; authenticated like /v1 (the app registers it behind the bearer hook). */
+export function vcApiIssueRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post('/credentials/issue', {
+      schema: {
+        tags: ['VC-API'],
+        security: BEARER,
+        summary: 'Sign any W3C credential (VC 2.0 or 1.1) with your issuer\'s key',
+        description: 'Keeps the credential as sent and adds a proof: eddsa-rdfc-2022 by default, or options.format. issuer (or issuer.id) must be ' +
+          'your issuer\'s DID. Open Badges (OpenBadgeCredential, AchievementCredential) must also meet the OB 3.0 schema. A vc-jwt answer is an ' +
+          'EnvelopedVerifiableCredential.',
+        body: vcApiIssueBody,
+        response: { 201: z.object({ verifiableCredential: z.record(z.string(), z.unknown()) }).meta({ id: 'VcApiIssueResponse' }), ...problemResponses }
+      }
+    }, async (request, reply) => {
+      const options = request.body.options ?? {}
+      const proof = { format: options.format ?? 'eddsa-rdfc-2022', jwtAlg: options.jwtAlg ?? 'RS256' } as const
+      return reply.code(201).send(await issueW3cCredential(ctx, callerOf(request), request.body.credential, proof))
     })
   }
 }

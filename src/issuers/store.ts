@@ -57,3 +57,7 @@ export async function retireIssuerKeys(db: Db, issuerId: string, algorithm: Issu
     .returning('id').execute()
   return rows.map((row) => row.id)
 }
+
+export async function findIssuerByDid(db: Db, did: string): Promise<IssuerRow | undefined> {
+  return db.selectFrom('issuers').selectAll().where('did', '=', did).executeTakeFirst()
+}

@@ -1,0 +1,55 @@
+// SQL for achievements (badge definitions); image bytes are read only by the image route.
+import type { Insertable } from 'kysely'
+import type { AchievementRow, AchievementsTable, Db } from '../db/schema.js'
+
+/** An achievement without its stored image bytes: what every reader but the image route needs. */
+export type AchievementRecord = Omit<AchievementRow, 'image_data'>
+
+/** An achievement with the DID and name of the issuer that defines it. */
+export type AchievementWithCreator = AchievementRecord & { creator_did: string; creator_name: string }
+
+export type AchievementImageRow = Pick<AchievementRow, 'image_url' | 'image_media_type' | 'image_data'>
+
+export type NewAchievementRow = Omit<Insertable<AchievementsTable>, 'created_at' | 'updated_at'>
+export type AchievementChanges = Partial<Omit<NewAchievementRow, 'id' | 'issuer_id'>>
+
+const RECORD_COLUMNS = [
+  'achievements.id', 'achievements.issuer_id', 'achievements.name', 'achievements.description', 'achievements.criteria',
+  'achievements.image_url', 'achievements.image_caption', 'achievements.image_media_type', 'achievements.achievement_type',
+  'achievements.tags', 'achievements.alignments', 'achievements.created_at', 'achievements.updated_at'
+] as const
+
+export async function insertAchievement(db: Db, row: NewAchievementRow): Promise<AchievementRecord> {
+  return db.insertInto('achievements').values(row).returning(RECORD_COLUMNS).executeTakeFirstOrThrow()
+}
+
+export async function findAchievement(db: Db, id: string): Promise<AchievementRecord | undefined> {
+  return db.selectFrom('achievements').select(RECORD_COLUMNS).where('id', '=', id).executeTakeFirst()
+}
+
+export async function findAchievementWithCreator(db: Db, id: string): Promise<AchievementWithCreator | undefined> {
+  return db.selectFrom('achievements')
+    .innerJoin('issuers', 'issuers.id', 'achievements.issuer_id')
+    .select([...RECORD_COLUMNS, 'issuers.did as creator_did', 'issuers.name as creator_name'])
+    .where('achievements.id', '=', id)
+    .executeTakeFirst()
+}
+
+export async function findAchievementImage(db: Db, id: string): Promise<AchievementImageRow | undefined> {
+  return db.selectFrom('achievements').select(['image_url', 'image_media_type', 'image_data']).where('id', '=', id).executeTakeFirst()
+}
+
+export async function listAchievements(db: Db, filter: { issuerId: string; after?: string; limit: number }): Promise<AchievementRecord[]> {
+  let query = db.selectFrom('achievements').select(RECORD_COLUMNS).where('issuer_id', '=', filter.issuerId).orderBy('id').limit(filter.limit)
+  if (filter.after !== undefined) query = query.where('id', '>', filter.after)
+  return query.execute()
+}
+
+/** Changes the achievement; with `onlyIssuerId`, only when that issuer defines it (undefined otherwise). */
+export async function updateAchievement(
+  db: Db, id: string, changes: AchievementChanges, onlyIssuerId?: string
+): Promise<AchievementRecord | undefined> {
+  let query = db.updateTable('achievements').set({ ...changes, updated_at: new Date() }).where('id', '=', id)
+  if (onlyIssuerId !== undefined) query = query.where('issuer_id', '=', onlyIssuerId)
+  return query.returning(RECORD_COLUMNS).executeTakeFirst()
+}

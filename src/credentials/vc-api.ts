@@ -1,0 +1,75 @@
+// W3C VC-API issue: sign any W3C credential (VC 2.0 or 1.1) a caller sends with its issuer's key, adding only the proof.
+import { v7 as uuidv7 } from 'uuid'
+import { recordAuditEvent } from '../audit/store.js'
+import type { Caller, ServiceContext } from '../context.js'
+import { VC_V1_CONTEXT } from '../crypto/contexts.js'
+import { actorOf, issuerScope } from '../http/auth.js'
+import { AppError } from '../http/errors.js'
+import { issuerSigner } from '../issuers/service.js'
+import { findIssuerByDid } from '../issuers/store.js'
+import { achievementCredentialErrors } from '../ob3/schema.js'
+import { envelopedCredential } from './publish.js'
+import { keyAlgorithmFor, signCredential, type ProofRequest } from './sign.js'
+import { insertCredentials } from './store.js'
+
+export type W3cCredential = Record<string, unknown> & {
+  '@context': unknown[]
+  type: string[]
+  issuer: string | { id: string }
+}
+
+const OPEN_BADGE_TYPES = ['OpenBadgeCredential', 'AchievementCredential']
+
+function dateOrNull(value: unknown): Date | null {
+  return typeof value === 'string' ? new Date(value) : null
+}
+
+export async function issueW3cCredential(
+  ctx: ServiceContext, caller: Caller, input: W3cCredential, proof: ProofRequest
+): Promise<{ verifiableCredential: Record<string, unknown> }> {
+  const did = typeof input.issuer === 'string' ? input.issuer : input.issuer.id
+  const issuer = await findIssuerByDid(ctx.db, did)
+  const scope = issuerScope(caller.principal)
+  if (issuer === undefined || (scope !== undefined && scope !== issuer.id)) {
+    throw new AppError('issuer-mismatch', 422,
+      `the credential's issuer (${did}) is not ${scope === undefined ? 'an issuer of this Lanyard' : 'the issuer this API key belongs to'}: ` +
+      'set issuer (or issuer.id) to your issuer\'s DID')
+  }
+  const isV1 = input['@context'][0] === VC_V1_CONTEXT
+  if (isV1 && proof.format === 'vc-jwt') {
+    throw new AppError('format-unsupported', 422, 'vc-jwt signs VC Data Model 2.0 credentials only; send a credentials/v2 credential or pick a Data Integrity format')
+  }
+  // VC 1.1 requires issuanceDate: a credential sent without one is issued now.
+  const credential = isV1 && input.issuanceDate === undefined ? { ...input, issuanceDate: `${new Date().toISOString().slice(0, 19)}Z` } : input
+  if (!isV1 && input.type.some((type) => OPEN_BADGE_TYPES.includes(type))) {
+    const errors = achievementCredentialErrors(credential)
+    if (errors.length > 0) {
+      throw new AppError('credential-invalid', 422, 'this Open Badge does not meet the Open Badges 3.0 schema, so it was not signed',
+        errors.map((error) => ({ pointer: `/credential${error.pointer === '/' ? '' : error.pointer}`, message: error.message })))
+    }
+  }
+
+  const signer = await issuerSigner(ctx, caller, issuer.id, keyAlgorithmFor(proof))
+  const signed = await signCredential(credential, proof, signer)
+  const id = uuidv7()
+  await ctx.db.transaction().execute(async (trx) => {
+    await insertCredentials(trx, [{
+      id,
+      issuer_id: issuer.id,
+      achievement_id: null,
+      recipient_id: null,
+      issuer_key_id: signer.keyId,
+      format: proof.format,
+      jwt_alg: proof.format === 'vc-jwt' ? proof.jwtAlg : null,
+      signed: signed.signed,
+      valid_from: dateOrNull(credential.validFrom ?? credential.issuanceDate),
+      valid_until: dateOrNull(credential.validUntil ?? credential.expirationDate)
+    }])
+    await recordAuditEvent(trx, {
+      actor: actorOf(caller.principal), action: 'credential.issued', issuerId: issuer.id, targetType: 'credential', targetId: id,
+      details: { via: 'vc-api', credentialId: typeof credential.id === 'string' ? credential.id : null, format: proof.format }, requestId: caller.requestId
+    })
+  })
+  const verifiableCredential = signed.jwt === undefined ? signed.credential : JSON.parse(envelopedCredential(signed.jwt)) as Record<string, unknown>
+  return { verifiableCredential }
+}

@@ -1,0 +1,24 @@
+// What the request log may contain: no secrets (authorization, cookies) and no learner email addresses (the ?email= filter).
+import type { FastifyRequest, FastifyServerOptions } from 'fastify'
+import type { Config } from '../config.js'
+
+/** Replaces the value of every `email` query parameter. */
+export function redactedUrl(url: string): string {
+  return url.replace(/([?&]email=)[^&#]*/gi, '$1[redacted]')
+}
+
+export function loggerOptions(config: Pick<Config, 'LOG_LEVEL'>): NonNullable<FastifyServerOptions['logger']> {
+  return {
+    level: config.LOG_LEVEL,
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+    serializers: {
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: redactedUrl(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort
+      })
+    }
+  }
+}
