@@ -28,9 +28,10 @@ function decodePayload(payload: string, base64: boolean): Buffer {
     return Buffer.from(payload, 'base64')
   }
   try {
-    return Buffer.from(decodeURIComponent(payload), 'utf8')
+    // A '%' that starts no escape stands for itself, as browsers read it: `width="100%"` in a utf8 SVG is common.
+    return Buffer.from(decodeURIComponent(payload.replace(/%(?![0-9A-Fa-f]{2})/g, '%25')), 'utf8')
   } catch {
-    throw invalidImage('invalid-image', 'the data is not valid percent-encoding (send binary images as ;base64)')
+    throw invalidImage('invalid-image', 'the percent-encoded data is not UTF-8 text (send PNG images as ;base64)')
   }
 }
 
