@@ -20,6 +20,7 @@ import { registerErrorHandling } from './http/errors.js'
 import { loggerOptions } from './http/logging.js'
 import { registerOpenApi } from './http/openapi.js'
 import { adminIssuerRoutes, publicIssuerRoutes } from './issuers/routes.js'
+import { adminRecipientRoutes } from './recipients/routes.js'
 
 export interface AppDeps {
   config: Config
@@ -84,7 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     for (const route of routes) await scope.register(route)
   }
   await app.register(authenticated(
-    adminIssuerRoutes(ctx), adminAchievementRoutes(ctx), adminCredentialRoutes(ctx), apiKeyRoutes(ctx), auditRoutes(ctx)
+    adminIssuerRoutes(ctx), adminAchievementRoutes(ctx), adminCredentialRoutes(ctx), adminRecipientRoutes(ctx), apiKeyRoutes(ctx), auditRoutes(ctx)
   ), { prefix: '/v1' })
   await app.register(authenticated(vcApiIssueRoutes(ctx)))
 

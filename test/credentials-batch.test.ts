@@ -5,8 +5,10 @@ import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase
 import { verifyDataIntegrity, verifyVcJwt } from './helpers/independent-verifier.js'
 import { createAchievement, resolverFor } from './credentials.test.js'
 
-async function rowCounts(db: Kysely<Database>): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {}
+type Counts = Record<'credentials' | 'recipients' | 'idempotency_keys' | 'audit_events', number>
+
+async function rowCounts(db: Kysely<Database>): Promise<Counts> {
+  const counts = {} as Counts
   for (const table of ['credentials', 'recipients', 'idempotency_keys', 'audit_events'] as const) {
     const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
     counts[table] = Number(row.n)

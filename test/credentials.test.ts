@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase } from './helpers/app.js'
-import { didKeyDocument, verifyDataIntegrity, verifyVcJwt, type ResolveDid } from './helpers/independent-verifier.js'
+import { didKeyDocument, verifyDataIntegrity, verifyVcJwt, type JwtVerification, type ResolveDid } from './helpers/independent-verifier.js'
 import { officialSchemaValidator } from './helpers/ob3.js'
 
 const validateCredential = officialSchemaValidator('achievementcredential')
@@ -43,7 +43,7 @@ function label(variant: Variant): string {
 }
 
 /** Verifies what the admin API returned, independently: the embedded proof, or the JWT. */
-async function verifyIssued(app: FastifyInstance, issued: { credential: object; jwt?: string }) {
+async function verifyIssued(app: FastifyInstance, issued: { credential: object; jwt?: string }): Promise<JwtVerification> {
   const resolve = resolverFor(app)
   return issued.jwt === undefined ? verifyDataIntegrity(issued.credential, resolve) : verifyVcJwt(issued.jwt, resolve)
 }
@@ -89,7 +89,7 @@ await onEachDatabase(t, async (t, database) => {
 
         const verification = await verifyIssued(app, issued)
         t.ok(verification.verified, `independent verifier: ${verification.error ?? 'ok'}`)
-        const credential = issued.jwt === undefined ? issued.credential : (verification as { payload: Record<string, unknown> }).payload
+        const credential = issued.jwt === undefined ? issued.credential : verification.payload
         t.same(validateCredential(credential), [], 'valid against the official OB 3.0 AchievementCredential schema')
         t.match(credential, {
           '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json', 'https://purl.imsglobal.org/spec/ob/v3p0/extensions.json'],
@@ -102,7 +102,7 @@ await onEachDatabase(t, async (t, database) => {
         })
 
         if (issued.jwt !== undefined) {
-          const { header, payload } = verification as { header: Record<string, unknown>; payload: Record<string, unknown> }
+          const { header, payload } = verification as Required<JwtVerification>
           t.same(Object.keys(header).sort(), ['alg', 'kid', 'typ'])
           t.match(header, { alg: variant.jwtAlg ?? 'RS256', typ: 'JWT' })
           t.match(payload, { iss: issuer.did, jti: issued.url, nbf: Date.parse(issued.credential.validFrom as string) / 1000 })

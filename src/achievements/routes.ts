@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ServiceContext } from '../context.js'
 import { callerOf } from '../http/auth.js'
-import { BEARER, httpUrl, idParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
+import { BEARER, httpUrl, idParams, issuerParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
 import { IMAGE_DATA_URI, MAX_IMAGE_BYTES } from './images.js'
 import { achievementImage, createAchievement, getAchievement, listAchievements, publicAchievement, updateAchievement } from './service.js'
 
@@ -115,8 +115,6 @@ const achievement = z.object({
   createdAt: z.string(),
   updatedAt: z.string()
 }).meta({ id: 'Achievement' })
-
-const issuerParams = z.object({ issuerId: z.uuid({ message: 'expected a UUID' }) })
 
 export function adminAchievementRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
   return async (app) => {

@@ -5,7 +5,7 @@ import type { Caller, ServiceContext } from '../context.js'
 import { OB3_CONTEXT, VC_V2_CONTEXT } from '../crypto/contexts.js'
 import { actorOf, assertIssuerAccess, issuerScope } from '../http/auth.js'
 import { notFound } from '../http/errors.js'
-import { findIssuer } from '../issuers/store.js'
+import { visibleIssuer } from '../issuers/service.js'
 import { pageFrom, type Page } from '../pagination.js'
 import { decodeImageDataUri, type DecodedImage, type ImageMediaType } from './images.js'
 import {
@@ -142,15 +142,10 @@ function imageColumns(image: ImageInput | null): Required<Pick<AchievementChange
   return { image_url: null, image_caption: caption, image_media_type: decoded.mediaType, image_data: decoded.bytes }
 }
 
-async function assertIssuerVisible(ctx: ServiceContext, caller: Caller, issuerId: string): Promise<void> {
-  assertIssuerAccess(caller.principal, issuerId, ISSUER)
-  if (await findIssuer(ctx.db, issuerId) === undefined) throw notFound(ISSUER)
-}
-
 export async function createAchievement(
   ctx: ServiceContext, caller: Caller, issuerId: string, input: AchievementInput
 ): Promise<AchievementView> {
-  await assertIssuerVisible(ctx, caller, issuerId)
+  await visibleIssuer(ctx, caller, issuerId)
   const image = imageColumns(input.image ?? null)
   const id = uuidv7()
   return ctx.db.transaction().execute(async (trx) => {
@@ -188,7 +183,7 @@ export async function getAchievement(ctx: ServiceContext, caller: Caller, id: st
 export async function listAchievements(
   ctx: ServiceContext, caller: Caller, issuerId: string, page: { limit: number; cursor?: string }
 ): Promise<Page<AchievementView>> {
-  await assertIssuerVisible(ctx, caller, issuerId)
+  await visibleIssuer(ctx, caller, issuerId)
   const rows = await listAchievementRows(ctx.db, { issuerId, after: page.cursor, limit: page.limit + 1 })
   return pageFrom(rows, page.limit, (row) => achievementView(ctx.publicUrl, row), (item) => item.id)
 }

@@ -23,6 +23,9 @@ export const problemResponses = {
 
 export const idParams = z.object({ id: z.uuid({ message: 'expected a UUID' }) })
 
+/** Routes under /issuers/:issuerId/… */
+export const issuerParams = z.object({ issuerId: z.uuid({ message: 'expected a UUID' }) })
+
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50).describe('page size (1–200, default 50)'),
   cursor: z.uuid().optional().describe('the nextCursor of the previous page')

@@ -132,7 +132,8 @@ export async function createIssuer(ctx: ServiceContext, caller: Caller, input: I
   })
 }
 
-async function visibleIssuer(ctx: ServiceContext, caller: Caller, id: string): Promise<IssuerRow> {
+/** The issuer, when the caller may see it; 404 for a missing one and for another tenant's alike. */
+export async function visibleIssuer(ctx: ServiceContext, caller: Caller, id: string): Promise<IssuerRow> {
   assertIssuerAccess(caller.principal, id, ISSUER)
   const row = await findIssuer(ctx.db, id)
   if (row === undefined) throw notFound(ISSUER)

@@ -28,13 +28,19 @@ export async function upsertRecipients(db: Db, issuerId: string, recipients: (Re
     .execute()
 }
 
-export async function findRecipientsByIds(db: Db, ids: string[]): Promise<RecipientRow[]> {
-  if (ids.length === 0) return []
-  return db.selectFrom('recipients').selectAll().where('id', 'in', ids).execute()
+export interface RecipientFilter {
+  issuerId: string
+  /** A lower-cased email address. */
+  email?: string
+  externalId?: string
+  after?: string
+  limit: number
 }
 
-export async function listRecipients(db: Db, filter: { issuerId: string; after?: string; limit: number }): Promise<RecipientRow[]> {
+export async function listRecipients(db: Db, filter: RecipientFilter): Promise<RecipientRow[]> {
   let query = db.selectFrom('recipients').selectAll().where('issuer_id', '=', filter.issuerId).orderBy('id').limit(filter.limit)
+  if (filter.email !== undefined) query = query.where('identity_type', '=', 'email').where('identity', '=', filter.email)
+  if (filter.externalId !== undefined) query = query.where('external_id', '=', filter.externalId)
   if (filter.after !== undefined) query = query.where('id', '>', filter.after)
   return query.execute()
 }
