@@ -7,7 +7,7 @@ await onEachDatabase(t, async (t, database) => {
   const issuer = await createIssuer(app)
   const other = await createIssuer(app)
   const badge = await createAchievement(app, issuer.id)
-  const issue = (recipient: Record<string, string>) => app.inject({
+  const issue = (recipient: Record<string, string | undefined>) => app.inject({
     method: 'POST', url: '/v1/credentials', headers: admin, payload: { achievementId: badge.id, recipient, format: 'vc-jwt', jwtAlg: 'EdDSA' }
   })
   for (const recipient of [

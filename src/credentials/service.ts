@@ -6,7 +6,7 @@ import type { Caller, ServiceContext } from '../context.js'
 import type { CredentialRow, IssuerRow } from '../db/schema.js'
 import { actorOf, assertIssuerAccess, issuerScope } from '../http/auth.js'
 import { AppError, notFound, type FieldError } from '../http/errors.js'
-import { issuerSigner, profileDocument } from '../issuers/service.js'
+import { profileDocument, signerFor } from '../issuers/service.js'
 import { findIssuer } from '../issuers/store.js'
 import { achievementCredentialErrors } from '../ob3/schema.js'
 import { identityKey, recipientIdentity, type RecipientInput } from '../recipients/identity.js'
@@ -73,7 +73,7 @@ export async function issueCredentials(
     throw new AppError('credential-invalid', 422, 'the credential built from this request does not meet the Open Badges 3.0 schema, so it was not signed', invalid)
   }
 
-  const signer = await issuerSigner(ctx, caller, issuer.id, keyAlgorithmFor(request.proof))
+  const signer = await signerFor(ctx, caller, issuer, keyAlgorithmFor(request.proof))
   const signed: SignedCredential[] = []
   for (const item of prepared) signed.push(await signCredential(item.document, request.proof, signer))
 

@@ -5,7 +5,7 @@ import type { Caller, ServiceContext } from '../context.js'
 import { VC_V1_CONTEXT } from '../crypto/contexts.js'
 import { actorOf, issuerScope } from '../http/auth.js'
 import { AppError } from '../http/errors.js'
-import { issuerSigner } from '../issuers/service.js'
+import { signerFor } from '../issuers/service.js'
 import { findIssuerByDid } from '../issuers/store.js'
 import { achievementCredentialErrors } from '../ob3/schema.js'
 import { envelopedCredential } from './publish.js'
@@ -49,7 +49,7 @@ export async function issueW3cCredential(
     }
   }
 
-  const signer = await issuerSigner(ctx, caller, issuer.id, keyAlgorithmFor(proof))
+  const signer = await signerFor(ctx, caller, issuer, keyAlgorithmFor(proof))
   const signed = await signCredential(credential, proof, signer)
   const id = uuidv7()
   await ctx.db.transaction().execute(async (trx) => {

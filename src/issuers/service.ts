@@ -282,6 +282,11 @@ async function activeKey(ctx: ServiceContext, caller: Caller, issuer: IssuerRow,
 export async function issuerSigner(ctx: ServiceContext, caller: Caller, issuerId: string, algorithm: KeyAlgorithm = 'Ed25519'): Promise<IssuerSigner> {
   const issuer = await findIssuer(ctx.db, issuerId)
   if (issuer === undefined) throw notFound(ISSUER)
+  return signerFor(ctx, caller, issuer, algorithm)
+}
+
+/** issuerSigner for an issuer row the caller already holds (saves a query on the issuing path). */
+export async function signerFor(ctx: ServiceContext, caller: Caller, issuer: IssuerRow, algorithm: KeyAlgorithm): Promise<IssuerSigner> {
   const key = await activeKey(ctx, caller, issuer, algorithm)
   const secret = ctx.keyring.open(key.sealed_private_key, key.master_key_id, key.id)
   const privateKey = privateKeyFromSecret(key.algorithm, secret, key.public_jwk)
