@@ -319,6 +319,13 @@ t.test('a VC-JWT needs date-time validFrom and validUntil', async (t) => {
   await t.rejects(signVcJwt({ ...openBadge(WEB_DID), validUntil: 20300101 }, { alg: 'RS256', ...key }), /validUntil must be a date-time/)
 })
 
+t.test('a VC-JWT of a credential without validFrom (not an Open Badge) has no nbf', async (t) => {
+  const { validFrom: _validFrom, ...undated } = openBadge(WEB_DID)
+  const payload = credentialOf({ jwt: await signVcJwt(undated, { alg: 'EdDSA', ...didWebIssuer.jwt.EdDSA! }) })
+  t.notOk('nbf' in payload)
+  t.equal(payload.iss, WEB_DID)
+})
+
 t.test('the independent JWT verifier rejects well-signed JWTs that break OB 3.0 rules', async (t) => {
   const { kid, privateKey } = didWebIssuer.jwt.RS256!
   const badge = openBadge(WEB_DID)

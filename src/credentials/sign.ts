@@ -1,7 +1,8 @@
 // Signs a built credential in the requested format with an issuer key, and keeps the exact bytes to store and serve.
-import { signDataIntegrity } from '../crypto/data-integrity.js'
+import { signDataIntegrity, UnsignableCredentialError } from '../crypto/data-integrity.js'
 import { signVcJwt } from '../crypto/vc-jwt.js'
 import type { CredentialFormat, JwtAlg, KeyAlgorithm } from '../db/schema.js'
+import { AppError } from '../http/errors.js'
 import type { IssuerSigner } from '../issuers/service.js'
 
 export interface ProofRequest {
@@ -30,14 +31,17 @@ export async function signCredential(credential: Record<string, unknown>, reques
     const jwt = await signVcJwt(credential, { alg: request.jwtAlg, kid: signer.verificationMethod, privateKey: signer.privateKey })
     return { signed: jwt, credential, jwt }
   }
-  const signed = await signDataIntegrity(credential, {
-    suite: request.format,
-    key: {
-      verificationMethod: signer.verificationMethod,
-      controller: signer.controller,
-      privateKey: signer.privateKey,
-      publicKeyMultibase: signer.publicKeyMultibase!
-    }
-  }) as Record<string, unknown>
-  return { signed: JSON.stringify(signed), credential: signed }
+  const key = {
+    verificationMethod: signer.verificationMethod,
+    controller: signer.controller,
+    privateKey: signer.privateKey,
+    publicKeyMultibase: signer.publicKeyMultibase!
+  }
+  try {
+    const signed = await signDataIntegrity(credential, { suite: request.format, key }) as Record<string, unknown>
+    return { signed: JSON.stringify(signed), credential: signed }
+  } catch (error) {
+    if (error instanceof UnsignableCredentialError) throw new AppError('credential-unsignable', 422, error.message)
+    throw error
+  }
 }

@@ -18,7 +18,7 @@ export async function signVcJwt(credential: Record<string, unknown>, options: Vc
     .sign(options.privateKey)
 }
 
-/** The JWT claims OB 3.0 derives from credential fields; `sub` and `exp` only when the credential has them. */
+/** The JWT claims OB 3.0 derives from credential fields; `sub`, `nbf` and `exp` only when the credential has them (an OB 3.0 one always has validFrom). */
 function registeredClaims(credential: Record<string, unknown>): Record<string, unknown> {
   const { id, issuer, credentialSubject, validFrom, validUntil } = credential
   const subject = credentialSubject as { id?: unknown }
@@ -26,7 +26,7 @@ function registeredClaims(credential: Record<string, unknown>): Record<string, u
     iss: typeof issuer === 'string' ? issuer : (issuer as { id?: unknown }).id,
     jti: id,
     ...(typeof subject.id === 'string' ? { sub: subject.id } : {}),
-    nbf: numericDate('validFrom', validFrom),
+    ...(validFrom === undefined ? {} : { nbf: numericDate('validFrom', validFrom) }),
     ...(validUntil === undefined ? {} : { exp: numericDate('validUntil', validUntil) })
   }
 }
