@@ -18,7 +18,8 @@ await onEachDatabase(t, async (t, database) => {
 
   await t.test('migrations are idempotent, and go down and up again', async (t) => {
     t.same(await migrateToLatest(db), [], 'a migrated database has nothing left to apply')
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: rows[0]!.schema })
     const down = await migrator.migrateTo(NO_MIGRATIONS)
     t.equal(down.error, undefined)
     t.match(down.results, [

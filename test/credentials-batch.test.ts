@@ -3,7 +3,7 @@ import t from 'tap'
 import type { Database } from '../src/db/schema.js'
 import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase } from './helpers/app.js'
 import { verifyDataIntegrity, verifyVcJwt } from './helpers/independent-verifier.js'
-import { createAchievement, resolverFor } from './credentials.test.js'
+import { createAchievement, resolverFor } from './helpers/credentials.js'
 
 type Counts = Record<'credentials' | 'recipients' | 'idempotency_keys' | 'audit_events', number>
 
@@ -34,15 +34,17 @@ await onEachDatabase(t, async (t, database) => {
       items: [
         { recipient: { email: 'ada@example.com', name: 'Ada' } },
         { recipient: { did: 'did:example:bob' }, narrative: 'Top of the class.' },
-        { recipient: { email: 'ADA@example.com', externalId: 'lms-ada' }, validUntil: '2099-01-01T00:00:00Z' }
+        { recipient: { email: 'ADA@example.com', externalId: 'lms-ada' }, validUntil: '2099-01-01T00:00:00Z' },
+        { recipient: { email: 'ada@EXAMPLE.com' } }
       ]
     })
     t.equal(res.statusCode, 201, res.body)
     const { credentials } = res.json()
-    t.equal(credentials.length, 3)
+    t.equal(credentials.length, 4)
     t.match(credentials[1].credential.credentialSubject, { id: 'did:example:bob', narrative: 'Top of the class.' })
     t.equal(credentials[2].validUntil, '2099-01-01T00:00:00.000Z')
     t.equal(credentials[0].recipientId, credentials[2].recipientId, 'one recipient row for Ada')
+    t.equal(credentials[3].recipientId, credentials[0].recipientId)
     const ada = await db.selectFrom('recipients').selectAll().where('id', '=', credentials[0].recipientId).executeTakeFirstOrThrow()
     t.match(ada, { name: 'Ada', external_id: 'lms-ada' })
     for (const issued of credentials) {
@@ -146,6 +148,30 @@ await onEachDatabase(t, async (t, database) => {
     t.equal(res.statusCode, 400)
     t.same(res.json().errors.map((e: { pointer: string }) => e.pointer), ['/items/637/validUntil'])
     t.same(await rowCounts(db), before, 'zero rows written')
+  })
+
+  await t.test('PostgreSQL: a request that finds its key taken by one still in flight answers that one\'s credential', async (t) => {
+    // The first claim of the key sleeps inside its transaction, so the second request passes its early check,
+    // signs, and then finds the key taken when the first commits.
+    await sql`create function slow_first_claim() returns trigger language plpgsql as $$
+      begin perform pg_sleep(0.4); return new; end $$`.execute(db)
+    await sql`create trigger slow_first_claim before insert on idempotency_keys for each row execute function slow_first_claim()`.execute(db)
+    t.teardown(async () => { await sql`drop trigger if exists slow_first_claim on idempotency_keys`.execute(db) })
+    const headers = { ...admin, 'idempotency-key': 'in-flight' }
+    const body = { achievementId: badge.id, recipient: { email: 'inflight@example.com' }, format: 'vc-jwt', jwtAlg: 'EdDSA' }
+    const first = app.inject({ method: 'POST', url: '/v1/credentials', headers, payload: body })
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const second = await app.inject({ method: 'POST', url: '/v1/credentials', headers, payload: body })
+    const winner = await first
+    t.equal(winner.statusCode, 201)
+    t.equal(second.statusCode, 201)
+    t.equal(second.headers['idempotent-replayed'], 'true')
+    t.equal(second.json().id, winner.json().id)
+    const conflicting = app.inject({ method: 'POST', url: '/v1/credentials', headers: { ...admin, 'idempotency-key': 'in-flight-2' }, payload: body })
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const other = await app.inject({ method: 'POST', url: '/v1/credentials', headers: { ...admin, 'idempotency-key': 'in-flight-2' }, payload: { ...body, recipient: { email: 'someone.else@example.com' } } })
+    t.equal((await conflicting).statusCode, 201)
+    t.equal(other.statusCode, 409, 'a different body under a key taken in flight is a 409')
   })
 
   await t.test('PostgreSQL: a failure half-way through writing a batch of 1000 leaves zero rows', async (t) => {

@@ -2,37 +2,11 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase } from './helpers/app.js'
-import { didKeyDocument, verifyDataIntegrity, verifyVcJwt, type JwtVerification, type ResolveDid } from './helpers/independent-verifier.js'
+import { createAchievement, HOST, resolverFor } from './helpers/credentials.js'
+import { verifyDataIntegrity, verifyVcJwt, type JwtVerification } from './helpers/independent-verifier.js'
 import { officialSchemaValidator } from './helpers/ob3.js'
 
 const validateCredential = officialSchemaValidator('achievementcredential')
-const HOST = 'badges.example.edu'
-
-/** Resolves our did:web DIDs through the app's public DID document route, and did:key from the DID itself. */
-export function resolverFor(app: FastifyInstance): ResolveDid {
-  return async (did) => {
-    if (did.startsWith('did:key:')) return didKeyDocument(did)
-    const [, , host, ...path] = did.split(':')
-    if (host !== HOST) throw new Error(`unexpected did:web host ${host}`)
-    const res = await app.inject({ method: 'GET', url: `/${path.join('/')}/did.json` })
-    if (res.statusCode !== 200) throw new Error(`did:web resolution answered ${res.statusCode}`)
-    return res.json()
-  }
-}
-
-export async function createAchievement(app: FastifyInstance, issuerId: string, body: Record<string, unknown> = {}) {
-  const res = await app.inject({
-    method: 'POST', url: `/v1/issuers/${issuerId}/achievements`, headers: admin,
-    payload: {
-      name: 'Safe Welding', description: 'Welds a butt joint to code.', criteria: { narrative: 'Pass the practical exam.' },
-      achievementType: 'Certificate', tags: ['welding'],
-      alignments: [{ targetName: 'Welding', targetUrl: 'https://skills.example.org/welding', targetType: 'CFItem' }],
-      ...body
-    }
-  })
-  if (res.statusCode !== 201) throw new Error(`creating an achievement answered ${res.statusCode}: ${res.body}`)
-  return res.json()
-}
 
 type Variant = { format: string; jwtAlg?: string }
 const DI_FORMATS: Variant[] = [{ format: 'eddsa-rdfc-2022' }, { format: 'Ed25519Signature2020' }]

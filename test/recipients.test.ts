@@ -1,6 +1,6 @@
 import t from 'tap'
 import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase } from './helpers/app.js'
-import { createAchievement } from './credentials.test.js'
+import { createAchievement } from './helpers/credentials.js'
 
 await onEachDatabase(t, async (t, database) => {
   const { app } = await buildTestApp(t, database)

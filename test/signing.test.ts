@@ -343,3 +343,22 @@ t.test('the independent JWT verifier rejects well-signed JWTs that break OB 3.0 
     t.match(await verifyVcJwt(await jwt, resolveDid), { verified: false, error }, name)
   }
 })
+
+t.test('signCredential turns an unsignable credential into a 422 and lets other failures through as they are', async (t) => {
+  const { signCredential } = await import('../src/credentials/sign.js')
+  const { AppError } = await import('../src/http/errors.js')
+  const signer = {
+    keyId: 'k', algorithm: 'Ed25519' as const, verificationMethod: keyEd25519.verificationMethod, controller: keyEd25519.controller,
+    publicKeyMultibase: keyEd25519.publicKeyMultibase, privateKey: keyEd25519.privateKey, sign: () => Buffer.alloc(0)
+  }
+  const proof = { format: 'eddsa-rdfc-2022' as const, jwtAlg: 'RS256' as const }
+  const undefinedTerm = { ...openBadge(keyEd25519.controller), favouriteColour: 'teal' }
+  await t.rejects(signCredential(undefinedTerm, proof, signer), { constructor: AppError, code: 'credential-unsignable', status: 422 })
+  const notVc = { ...openBadge(keyEd25519.controller), credentialSubject: { id: 'not a uri', type: ['AchievementSubject'] } }
+  await t.rejects(signCredential(notVc, proof, signer), { code: 'credential-unsignable', message: /not a valid verifiable credential/ })
+  // A public key where the private one belongs is our fault, not the caller's: it must stay a plain error (a 500).
+  const broken = { ...signer, privateKey: generateKeyPairSync('ed25519').publicKey }
+  const error = await signCredential(openBadge(keyEd25519.controller), proof, broken).catch((e: unknown) => e)
+  t.notOk(error instanceof AppError)
+  t.type(error, Error)
+})

@@ -20,11 +20,11 @@ export async function findCredential(db: Db, id: string): Promise<CredentialRow 
   return db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-/** Credentials by id, in the order of `ids`. */
+/** Credentials by id, in the order of `ids` (all of which exist: credentials are never deleted). */
 export async function findCredentialsByIds(db: Db, ids: string[]): Promise<CredentialRow[]> {
   const rows = await db.selectFrom('credentials').selectAll().where('id', 'in', ids).execute()
   const byId = new Map(rows.map((row) => [row.id, row]))
-  return ids.flatMap((id) => byId.get(id) ?? [])
+  return ids.map((id) => byId.get(id)!)
 }
 
 export interface CredentialFilter {

@@ -45,7 +45,7 @@ export async function issueW3cCredential(
     const errors = achievementCredentialErrors(credential)
     if (errors.length > 0) {
       throw new AppError('credential-invalid', 422, 'this Open Badge does not meet the Open Badges 3.0 schema, so it was not signed',
-        errors.map((error) => ({ pointer: `/credential${error.pointer === '/' ? '' : error.pointer}`, message: error.message })))
+        errors.map((error) => ({ pointer: `/credential${error.pointer}`, message: error.message })))
     }
   }
 

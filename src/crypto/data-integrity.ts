@@ -3,7 +3,7 @@ import { sign, type KeyObject } from 'node:crypto'
 import { DataIntegrityProof } from '@digitalcredentials/data-integrity'
 import { Ed25519Signature2020 } from '@digitalcredentials/ed25519-signature-2020'
 import { cryptosuite as eddsaRdfc2022 } from '@digitalcredentials/eddsa-rdfc-2022-cryptosuite'
-import { issue } from '@digitalcredentials/vc'
+import { _checkCredential, issue } from '@digitalcredentials/vc'
 import { VC_V1_CONTEXT } from './contexts.js'
 import { documentLoader } from './document-loader.js'
 
@@ -49,6 +49,12 @@ export async function signDataIntegrity(credential: object, options: DataIntegri
   }
   // Left to the library, a VC 1.1 credential without issuanceDate gets the wall clock; the proof's time keeps them equal.
   if (isVc1(document) && document.issuanceDate === undefined) document.issuanceDate = w3cDate(created)
+  // issue() runs this same data-model check and throws a plain Error; run first, a breach is the caller's mistake, not a 500.
+  try {
+    _checkCredential({ credential: document, mode: 'issue', now: created })
+  } catch (error) {
+    throw new UnsignableCredentialError(`The credential is not a valid verifiable credential: ${(error as Error).message}`, { cause: error })
+  }
   const signer = {
     id: key.verificationMethod,
     algorithm: 'Ed25519',

@@ -1,9 +1,11 @@
 // Brings a database to the latest schema with Kysely's Migrator and the explicit migration list.
-import { Migrator, type Kysely, type MigrationResult } from 'kysely'
+import { Migrator, sql, type Kysely, type MigrationResult } from 'kysely'
 import { migrations } from '../../migrations/index.js'
 
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
+  // Kysely looks for its bookkeeping tables in any schema unless told which: name ours, so another schema's tables never count.
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: rows[0]!.schema })
   const { error, results = [] } = await migrator.migrateToLatest()
   if (error === undefined) return results
   // No result says Error when the migrator failed before running a migration (taking its lock, say).

@@ -2,9 +2,18 @@
 import type { FastifyRequest, FastifyServerOptions } from 'fastify'
 import type { Config } from '../config.js'
 
-/** Replaces the value of every `email` query parameter. */
+/** Replaces the value of every `email` query parameter, however its name is cased or percent-encoded (Fastify decodes names too). */
 export function redactedUrl(url: string): string {
-  return url.replace(/([?&]email=)[^&#]*/gi, '$1[redacted]')
+  return url.replace(/([?&])([^=&#]*)=[^&#]*/g, (pair, separator: string, name: string) =>
+    parameterName(name) === 'email' ? `${separator}${name}=[redacted]` : pair)
+}
+
+function parameterName(raw: string): string {
+  try {
+    return decodeURIComponent(raw).toLowerCase()
+  } catch {
+    return raw.toLowerCase()
+  }
 }
 
 export function loggerOptions(config: Pick<Config, 'LOG_LEVEL'>): NonNullable<FastifyServerOptions['logger']> {

@@ -22,8 +22,6 @@ function validator(): ValidateFunction {
 export function achievementCredentialErrors(document: unknown): FieldError[] {
   const validate = validator()
   if (validate(document)) return []
-  return (validate.errors ?? []).map((error) => ({
-    pointer: error.instancePath === '' ? '/' : error.instancePath,
-    message: error.message ?? 'is not valid'
-  }))
+  // Ajv sets errors whenever validation fails, and every error of this schema's keywords has a message.
+  return validate.errors!.map((error) => ({ pointer: error.instancePath, message: error.message! }))
 }

@@ -11,10 +11,9 @@ export interface RecipientIdentity {
 
 /**
  * Inserts the recipients, or finds them when the issuer already has them; a name or external id given now replaces the stored one.
- * The caller passes each identity once (PostgreSQL refuses to upsert one row twice in a statement).
+ * The caller passes at least one, and each identity once (PostgreSQL refuses to upsert one row twice in a statement).
  */
 export async function upsertRecipients(db: Db, issuerId: string, recipients: (RecipientIdentity & { id: string })[]): Promise<RecipientRow[]> {
-  if (recipients.length === 0) return []
   return db.insertInto('recipients')
     .values(recipients.map((r) => ({
       id: r.id, issuer_id: issuerId, identity_type: r.identityType, identity: r.identity, name: r.name, external_id: r.externalId

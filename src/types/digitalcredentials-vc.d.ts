@@ -5,6 +5,8 @@ declare module '@digitalcredentials/vc' {
     suite: object
     documentLoader: (url: string) => Promise<object>
   }): Promise<object>
+  /** The library's VC data model check (exported, though underscored): throws an Error naming the broken rule. */
+  export function _checkCredential(options: { credential: object; mode: 'issue' | 'verify'; now?: Date }): void
 }
 
 declare module '@digitalcredentials/data-integrity' {

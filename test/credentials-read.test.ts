@@ -1,0 +1,285 @@
+import type { FastifyInstance, InjectOptions } from 'fastify'
+import t, { type Test } from 'tap'
+import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase } from './helpers/app.js'
+import { createAchievement } from './helpers/credentials.js'
+
+const MISSING = '00000000-0000-4000-8000-000000000000'
+const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+const HOSTILE = '<script>alert(1)</script> & Co'
+
+type Reply = Awaited<ReturnType<FastifyInstance['inject']>>
+type View = { id: string; status: string; credential: Record<string, any>; jwt?: string; [field: string]: unknown }
+
+function assertProblem(t: Test, res: Reply, status: number, code: string) {
+  t.equal(res.statusCode, status, `${code}: ${res.body}`)
+  t.match(res.headers['content-type'], /^application\/problem\+json/)
+  const body = res.json()
+  t.match(body, { type: `urn:lanyard:problem:${code}`, status, detail: String })
+  return body
+}
+
+const ids = (items: { id: string }[]) => items.map((item) => item.id)
+const sorted = (values: string[]) => [...values].sort()
+
+await onEachDatabase(t, async (t, database) => {
+  const { app, db } = await buildTestApp(t, database)
+  const northwind = await createIssuer(app, { name: 'Northwind College' })
+  const southport = await createIssuer(app, { name: 'Southport Institute' })
+  const welding = await createAchievement(app, northwind.id, { name: 'Safe Welding' })
+  const firstAid = await createAchievement(app, northwind.id, { name: 'First Aid' })
+  const sailing = await createAchievement(app, southport.id, { name: 'Dinghy Sailing' })
+
+  const get = (url: string, headers: InjectOptions['headers'] = admin) => app.inject({ method: 'GET', url, headers })
+  const list = async (query: string, headers: InjectOptions['headers'] = admin) => {
+    const res = await get(`/v1/credentials?${query}`, headers)
+    if (res.statusCode !== 200) throw new Error(`GET /v1/credentials?${query} answered ${res.statusCode}: ${res.body}`)
+    return res.json() as { items: View[]; nextCursor: string | null }
+  }
+  const issue = async (achievementId: string, recipient: Record<string, string>, extra: Record<string, unknown> = {}): Promise<View> => {
+    const res = await app.inject({
+      method: 'POST', url: '/v1/credentials', headers: admin,
+      payload: { achievementId, recipient, format: 'vc-jwt', jwtAlg: 'EdDSA', ...extra }
+    })
+    if (res.statusCode !== 201) throw new Error(`issuing answered ${res.statusCode}: ${res.body}`)
+    return res.json()
+  }
+
+  // Northwind's five credentials, and one of Southport's for the same learner.
+  const adaWelding = await issue(welding.id, { email: 'ada@example.com', name: 'Ada Lovelace' })
+  const adaExpired = await issue(welding.id, { email: 'ADA@Example.com' }, { validFrom: '2020-01-01T00:00:00Z', validUntil: '2021-01-01T00:00:00Z' })
+  const adaFirstAid = await issue(firstAid.id, { email: 'ada@example.com' })
+  const bobFirstAid = await issue(firstAid.id, { email: 'bob@example.com' }, { format: 'eddsa-rdfc-2022', jwtAlg: undefined })
+  const carolWelding = await issue(welding.id, { did: 'did:example:carol' }, { validUntil: '2099-01-01T00:00:00Z' })
+  const adaSailing = await issue(sailing.id, { email: 'ada@example.com' })
+  const northwindIds = ids([adaWelding, adaExpired, adaFirstAid, bobFirstAid, carolWelding])
+
+  await t.test('the list filters by issuer, by achievement and by recipient email in any letter case', async (t) => {
+    t.same(sorted(ids((await list(`issuerId=${northwind.id}`)).items)), sorted(northwindIds))
+    t.same(ids((await list(`issuerId=${southport.id}`)).items), [adaSailing.id])
+    t.same(sorted(ids((await list(`achievementId=${welding.id}`)).items)), sorted([adaWelding.id, adaExpired.id, carolWelding.id]))
+    t.same(sorted(ids((await list('email=ADA%40EXAMPLE.COM')).items)), sorted([adaWelding.id, adaExpired.id, adaFirstAid.id, adaSailing.id]),
+      'the admin sees the learner\'s credentials from every issuer')
+    t.same(ids((await list('email=bob%40example.com')).items), [bobFirstAid.id])
+    t.same((await list('email=nobody%40example.com')).items, [])
+    t.same((await list(`achievementId=${MISSING}`)).items, [])
+  })
+
+  await t.test('status filter: expired is past its validUntil, revoked shows when and why', async (t) => {
+    await db.updateTable('credentials').set({ status: 'revoked', revoked_at: new Date(), revocation_reason: 'issued in error' })
+      .where('id', '=', adaFirstAid.id).execute()
+    const scope = `issuerId=${northwind.id}`
+    t.same(ids((await list(`${scope}&status=revoked`)).items), [adaFirstAid.id])
+    t.same(ids((await list(`${scope}&status=expired`)).items), [adaExpired.id])
+    t.same(sorted(ids((await list(`${scope}&status=active`)).items)), sorted([adaWelding.id, bobFirstAid.id, carolWelding.id]))
+
+    const revoked = (await get(`/v1/credentials/${adaFirstAid.id}`)).json()
+    t.match(revoked, { status: 'revoked', revocationReason: 'issued in error', revokedAt: String })
+    t.ok(Date.now() - Date.parse(revoked.revokedAt) < 60_000, 'revokedAt is the time of revocation')
+    t.match((await get(`/v1/credentials/${adaExpired.id}`)).json(), { status: 'expired', revokedAt: null, validUntil: '2021-01-01T00:00:00.000Z' })
+    t.match((await get(`/v1/credentials/${carolWelding.id}`)).json(), { status: 'active', revokedAt: null, revocationReason: null })
+  })
+
+  await t.test('filters combine: issuer, achievement, email and status together narrow to what matches them all', async (t) => {
+    const query = `issuerId=${northwind.id}&achievementId=${welding.id}&email=Ada%40example.com`
+    t.same(sorted(ids((await list(query)).items)), sorted([adaWelding.id, adaExpired.id]))
+    t.same(ids((await list(`${query}&status=active`)).items), [adaWelding.id])
+    t.same(ids((await list(`${query}&status=expired`)).items), [adaExpired.id])
+    t.same((await list(`${query}&status=revoked`)).items, [])
+    t.same((await list(`issuerId=${southport.id}&achievementId=${welding.id}`)).items, [], 'another issuer\'s achievement matches nothing')
+  })
+
+  await t.test('pages of 2 over 5 credentials continue by cursor and end with nextCursor null', async (t) => {
+    const seen: string[] = []
+    const sizes: number[] = []
+    let cursor: string | null = ''
+    while (cursor !== null) {
+      const page = await list(`issuerId=${northwind.id}&limit=2${cursor === '' ? '' : `&cursor=${cursor}`}`)
+      sizes.push(page.items.length)
+      seen.push(...ids(page.items))
+      if (page.nextCursor !== null) t.equal(page.nextCursor, page.items[page.items.length - 1]!.id, 'the cursor is the last id on the page')
+      cursor = page.nextCursor
+    }
+    t.same(sizes, [2, 2, 1])
+    t.same(seen, sorted(northwindIds), 'every credential once, in id order')
+    const exact = await list(`issuerId=${northwind.id}&limit=5`)
+    t.equal(exact.items.length, 5)
+    t.equal(exact.nextCursor, null, 'a page that holds the rest exactly has no next page')
+  })
+
+  await t.test('limit must be 1 to 200: 0 and 201 answer 400 pointing at limit', async (t) => {
+    for (const limit of ['0', '201', '-1', '2.5', 'ten']) {
+      const body = assertProblem(t, await get(`/v1/credentials?limit=${limit}`), 400, 'validation-failed')
+      t.match(body.errors, [{ pointer: '/limit', in: 'querystring' }], `limit=${limit}`)
+    }
+    t.equal((await list('limit=200')).items.length, 6)
+    t.equal((await list('limit=1')).items.length, 1)
+  })
+
+  await t.test('bad query values answer 400 with a pointer for each', async (t) => {
+    const cases: [string, string[]][] = [
+      ['issuerId=northwind', ['/issuerId']],
+      ['achievementId=42', ['/achievementId']],
+      ['email=not-an-email', ['/email']],
+      ['status=suspended', ['/status']],
+      ['cursor=page-2', ['/cursor']],
+      ['status=ACTIVE&email=ada&issuerId=x', ['/email', '/issuerId', '/status']]
+    ]
+    for (const [query, pointers] of cases) {
+      const body = assertProblem(t, await get(`/v1/credentials?${query}`), 400, 'validation-failed')
+      t.same(sorted(body.errors.map((e: { pointer: string }) => e.pointer)), pointers, query)
+      t.ok(body.errors.every((e: { in: string }) => e.in === 'querystring'))
+    }
+  })
+
+  await t.test('an API key lists only its issuer\'s credentials; asking for another issuer gives an empty page', async (t) => {
+    const { key } = await createApiKey(app, northwind.id)
+    t.same(sorted(ids((await list('', bearer(key))).items)), sorted(northwindIds))
+    t.same(sorted(ids((await list(`issuerId=${northwind.id}`, bearer(key))).items)), sorted(northwindIds))
+    t.same(await list(`issuerId=${southport.id}`, bearer(key)), { items: [], nextCursor: null })
+    t.same(sorted(ids((await list('email=ada%40example.com', bearer(key))).items)), sorted([adaWelding.id, adaExpired.id, adaFirstAid.id]),
+      'the same learner\'s credentials from another issuer stay hidden')
+    t.same((await list(`achievementId=${sailing.id}`, bearer(key))).items, [])
+  })
+
+  await t.test('an API key reading another issuer\'s credential gets 404, as for one that does not exist', async (t) => {
+    const { key } = await createApiKey(app, northwind.id)
+    const foreign = assertProblem(t, await get(`/v1/credentials/${adaSailing.id}`, bearer(key)), 404, 'not-found')
+    const missing = assertProblem(t, await get(`/v1/credentials/${MISSING}`, bearer(key)), 404, 'not-found')
+    t.equal(foreign.detail, missing.detail, 'nothing tells the two apart')
+    t.equal((await get(`/v1/credentials/${adaWelding.id}`, bearer(key))).statusCode, 200)
+  })
+
+  await t.test('list items carry the signed credential, and the JWT for vc-jwt, exactly as the issue reply did', async (t) => {
+    const items = new Map((await list(`issuerId=${northwind.id}`)).items.map((item) => [item.id, item]))
+    for (const issued of [adaWelding, bobFirstAid, carolWelding, adaExpired]) t.same(items.get(issued.id), issued, `${issued.id} ${issued.format}`)
+    t.type(adaWelding.jwt, 'string')
+    t.notOk('jwt' in bobFirstAid, 'a Data Integrity credential has no jwt')
+    t.match(bobFirstAid.credential, { proof: { type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022' } })
+  })
+
+  await t.test('GET /v1/credentials/:id gives the same view as the issue reply', async (t) => {
+    for (const issued of [adaWelding, bobFirstAid, carolWelding]) {
+      const res = await get(`/v1/credentials/${issued.id}`)
+      t.equal(res.statusCode, 200)
+      t.same(res.json(), issued)
+    }
+  })
+
+  await t.test('GET /v1/credentials/:id: an unknown id is 404, one that is not a UUID is 400', async (t) => {
+    assertProblem(t, await get(`/v1/credentials/${MISSING}`), 404, 'not-found')
+    const body = assertProblem(t, await get('/v1/credentials/not-a-uuid'), 400, 'validation-failed')
+    t.match(body.errors, [{ pointer: '/id', in: 'params' }])
+    t.equal((await get(`/v1/credentials/${adaWelding.id}`, {})).statusCode, 401, 'reading needs a bearer token')
+  })
+
+  // ---- the public URL ------------------------------------------------------------------------------------------------
+
+  const hostileIssuer = await createIssuer(app, { name: `Smith ${HOSTILE} College` })
+  const hostileBadge = await createAchievement(app, hostileIssuer.id, { name: `Welding ${HOSTILE}`, description: `Joins metal ${HOSTILE}` })
+  const dataIntegrity = await issue(hostileBadge.id, { did: 'did:example:hostile', name: `Pat ${HOSTILE}` }, { format: 'eddsa-rdfc-2022', jwtAlg: undefined })
+  const jwtIssued = await issue(hostileBadge.id, { did: 'did:example:hostile', name: `Pat ${HOSTILE}` }, { validUntil: '2099-12-31T00:00:00Z' })
+  const stored = async (id: string) => (await db.selectFrom('credentials').select('signed').where('id', '=', id).executeTakeFirstOrThrow()).signed
+  const publicGet = (id: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url: `/credentials/${id}`, headers })
+
+  await t.test('the public URL with no Accept, or */*, answers application/json with the stored bytes', async (t) => {
+    for (const headers of [{}, { accept: '*/*' }, { accept: 'application/json' }] as Record<string, string>[]) {
+      const res = await publicGet(dataIntegrity.id, headers)
+      t.equal(res.statusCode, 200)
+      t.match(res.headers['content-type'], /^application\/json(;|$)/, JSON.stringify(headers))
+      t.equal(res.body, await stored(dataIntegrity.id), 'byte for byte')
+      t.same(res.json(), dataIntegrity.credential)
+    }
+  })
+
+  await t.test('application/ld+json and application/vc+ld+json are answered with that type and the same bytes', async (t) => {
+    for (const accept of ['application/ld+json', 'application/vc+ld+json']) {
+      const res = await publicGet(dataIntegrity.id, { accept })
+      t.equal(res.statusCode, 200)
+      t.equal(res.headers['content-type']?.toString().split(';')[0], accept)
+      t.equal(res.body, await stored(dataIntegrity.id))
+    }
+  })
+
+  await t.test('a browser gets an HTML page naming the achievement, issuer and recipient, with their text escaped', async (t) => {
+    for (const issued of [dataIntegrity, jwtIssued]) {
+      const res = await publicGet(issued.id, { accept: BROWSER })
+      t.equal(res.statusCode, 200)
+      t.match(res.headers['content-type'], /^text\/html; charset=utf-8/)
+      const escaped = '&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co'
+      t.ok(res.body.includes(`<h1>Welding ${escaped}</h1>`), 'the achievement name is the heading')
+      t.ok(res.body.includes(`<dd>Smith ${escaped} College</dd>`), 'the issuer name is shown')
+      t.ok(res.body.includes(`<dd>Pat ${escaped}</dd>`), 'the recipient name is shown')
+      t.ok(res.body.includes(`<p>Joins metal ${escaped}</p>`), 'the description is shown')
+      t.notOk(/<script/i.test(res.body), 'no raw <script> anywhere')
+      t.notOk(res.body.includes('& Co'), 'no raw ampersand from the names')
+      t.match(res.body, /<dt>Status<\/dt><dd>active<\/dd>/)
+    }
+    t.match((await publicGet(jwtIssued.id, { accept: 'text/html' })).body, /<dt>Valid until<\/dt><dd>2099-12-31T00:00:00Z<\/dd>/)
+  })
+
+  await t.test('the HTML page of a revoked or expired credential says so in its Status', async (t) => {
+    const revoked = await issue(welding.id, { did: 'did:example:revoked' })
+    await db.updateTable('credentials').set({ status: 'revoked', revoked_at: new Date() }).where('id', '=', revoked.id).execute()
+    for (const [id, status] of [[revoked.id, 'revoked'], [adaExpired.id, 'expired']] as const) {
+      const res = await publicGet(id, { accept: BROWSER })
+      t.equal(res.statusCode, 200)
+      t.match(res.body, new RegExp(`<dt>Status</dt><dd>${status}</dd>`), status)
+    }
+  })
+
+  await t.test('a VC-JWT credential is the compact JWS for application/vc+jwt and application/jwt', async (t) => {
+    for (const accept of ['application/vc+jwt', 'application/jwt', 'application/jwt, application/json;q=0.5']) {
+      const res = await publicGet(jwtIssued.id, { accept })
+      t.equal(res.statusCode, 200)
+      t.equal(res.headers['content-type']?.toString().split(';')[0], accept.split(',')[0])
+      t.equal(res.body, jwtIssued.jwt)
+      t.equal(res.body, await stored(jwtIssued.id))
+    }
+  })
+
+  await t.test('a VC-JWT credential asked for as JSON is an EnvelopedVerifiableCredential carrying the JWT', async (t) => {
+    for (const headers of [{ accept: 'application/json' }, {}, { accept: 'application/ld+json' }] as Record<string, string>[]) {
+      const res = await publicGet(jwtIssued.id, headers)
+      t.equal(res.statusCode, 200)
+      t.same(res.json(), {
+        '@context': ['https://www.w3.org/ns/credentials/v2'],
+        id: `data:application/vc+jwt,${jwtIssued.jwt}`,
+        type: 'EnvelopedVerifiableCredential'
+      }, JSON.stringify(headers))
+    }
+  })
+
+  await t.test('a Data Integrity credential asked for only as application/vc+jwt answers 406', async (t) => {
+    const body = assertProblem(t, await publicGet(dataIntegrity.id, { accept: 'application/vc+jwt' }), 406, 'not-acceptable')
+    t.match(body.detail, /application\/ld\+json/)
+    t.notMatch(body.detail, /vc\+jwt/, 'it does not offer a JWT it does not have')
+    const jwtOnly = assertProblem(t, await publicGet(jwtIssued.id, { accept: 'image/png' }), 406, 'not-acceptable')
+    t.match(jwtOnly.detail, /application\/vc\+jwt/, 'a VC-JWT credential offers its JWT')
+  })
+
+  await t.test('the public URL of an unknown credential is a 404 problem, of a non-UUID a 400', async (t) => {
+    for (const accept of ['application/json', BROWSER]) assertProblem(t, await publicGet(MISSING, { accept }), 404, 'not-found')
+    assertProblem(t, await publicGet('nope'), 400, 'validation-failed')
+  })
+
+  await t.test('every negotiated answer says Vary: Accept', async (t) => {
+    for (const [id, accept] of [[dataIntegrity.id, 'application/json'], [dataIntegrity.id, BROWSER], [jwtIssued.id, 'application/vc+jwt'], [jwtIssued.id, '*/*']] as const) {
+      const res = await publicGet(id, { accept })
+      t.match(res.headers.vary, /\bAccept\b/i, accept)
+    }
+  })
+
+  await t.test('other origins may fetch the public credential (CORS *), not the admin API', async (t) => {
+    const origin = 'https://wallet.example.org'
+    const res = await publicGet(dataIntegrity.id, { origin })
+    t.equal(res.statusCode, 200)
+    t.equal(res.headers['access-control-allow-origin'], '*')
+    const preflight = await app.inject({
+      method: 'OPTIONS', url: `/credentials/${dataIntegrity.id}`, headers: { origin, 'access-control-request-method': 'GET' }
+    })
+    t.equal(preflight.headers['access-control-allow-origin'], '*')
+    const adminApi = await get(`/v1/credentials/${dataIntegrity.id}`, { ...admin, origin })
+    t.equal(adminApi.statusCode, 200)
+    t.notOk(adminApi.headers['access-control-allow-origin'], 'the admin API is not opened to other origins')
+  })
+})
