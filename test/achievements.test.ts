@@ -64,7 +64,7 @@ await onEachDatabase(t, async (t, database) => {
   const countAchievements = async () => Number((await db.selectFrom('achievements').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
 
   await t.test('creating an achievement answers 201 with its definition, and GET returns the same', async (t) => {
-    const res = await create({
+    const definition = {
       criteria: { narrative: 'Pass the exam.', id: 'https://northwind.example.edu/data-literacy' },
       image: { id: 'https://northwind.example.edu/badges/data.png', caption: 'A bar chart' },
       achievementType: 'Competency',
@@ -73,7 +73,8 @@ await onEachDatabase(t, async (t, database) => {
         targetName: 'Data literacy', targetUrl: 'https://frameworks.example.org/data', targetDescription: 'Working with data',
         targetCode: 'DL-1', targetFramework: 'Example Framework', targetType: 'ceasn:Competency'
       }]
-    })
+    }
+    const res = await create(definition)
     t.equal(res.statusCode, 201)
     const achievement = res.json()
     t.match(achievement.id, /^[0-9a-f-]{36}$/)
@@ -82,14 +83,7 @@ await onEachDatabase(t, async (t, database) => {
       issuerId: issuer.id,
       name: 'Data Literacy',
       description: 'Reads, questions and explains data.',
-      criteria: { narrative: 'Pass the exam.', id: 'https://northwind.example.edu/data-literacy' },
-      image: { id: 'https://northwind.example.edu/badges/data.png', caption: 'A bar chart' },
-      achievementType: 'Competency',
-      tags: ['data', 'statistics'],
-      alignments: [{
-        targetName: 'Data literacy', targetUrl: 'https://frameworks.example.org/data', targetDescription: 'Working with data',
-        targetCode: 'DL-1', targetFramework: 'Example Framework', targetType: 'ceasn:Competency'
-      }],
+      ...definition,
       achievementUrl: `${PUBLIC_URL}/achievements/${achievement.id}`,
       createdAt: achievement.createdAt,
       updatedAt: achievement.updatedAt

@@ -3,6 +3,7 @@ import https from 'node:https'
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { BUNDLED_CONTEXT_URLS, documentLoader } from '../src/crypto/document-loader.js'
+import { PUBLISHED_FILES } from './helpers/independent-verifier.js'
 
 const PUBLISHED = new URL('../../shared/ob3/contexts/', import.meta.url)
 const OB3 = 'https://purl.imsglobal.org/spec/ob/v3p0/'
@@ -18,15 +19,7 @@ function keysOf(value: unknown): string[] {
 }
 
 t.test('the VC v2 and OB 3.0 contexts served equal the published files', async (t) => {
-  const files: Record<string, string> = {
-    'https://www.w3.org/ns/credentials/v2': 'credentials-v2.jsonld',
-    [`${OB3}context.json`]: 'context.json',
-    [`${OB3}context-3.0.1.json`]: 'context-3.0.1.json',
-    [`${OB3}context-3.0.2.json`]: 'context-3.0.2.json',
-    [`${OB3}context-3.0.3.json`]: 'context-3.0.3.json',
-    [`${OB3}extensions.json`]: 'extensions.json'
-  }
-  for (const [url, file] of Object.entries(files)) {
+  for (const [url, file] of Object.entries(PUBLISHED_FILES)) {
     t.same(await loaded(url), published(file), url)
   }
 })

@@ -1,6 +1,6 @@
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import t, { type Test } from 'tap'
-import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase } from './helpers/app.js'
+import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase, assertProblem } from './helpers/app.js'
 import { createAchievement } from './helpers/credentials.js'
 
 const MISSING = '00000000-0000-4000-8000-000000000000'
@@ -10,13 +10,6 @@ const HOSTILE = '<script>alert(1)</script> & Co'
 type Reply = Awaited<ReturnType<FastifyInstance['inject']>>
 type View = { id: string; status: string; credential: Record<string, any>; jwt?: string; [field: string]: unknown }
 
-function assertProblem(t: Test, res: Reply, status: number, code: string) {
-  t.equal(res.statusCode, status, `${code}: ${res.body}`)
-  t.match(res.headers['content-type'], /^application\/problem\+json/)
-  const body = res.json()
-  t.match(body, { type: `urn:lanyard:problem:${code}`, status, detail: String })
-  return body
-}
 
 const ids = (items: { id: string }[]) => items.map((item) => item.id)
 const sorted = (values: string[]) => [...values].sort()

@@ -3,7 +3,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify'
 import type { Kysely } from 'kysely'
 import t, { type Test } from 'tap'
 import type { Database } from '../src/db/schema.js'
-import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase } from './helpers/app.js'
+import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase, assertProblem } from './helpers/app.js'
 import { verifyDataIntegrity, verifyVcJwt } from './helpers/independent-verifier.js'
 import { createAchievement, resolverFor } from './helpers/credentials.js'
 
@@ -48,13 +48,6 @@ function vc11(issuer: string): Json {
   }
 }
 
-function assertProblem(t: Test, res: Reply, status: number, code: string) {
-  t.equal(res.statusCode, status, `${code}: ${res.body}`)
-  t.match(res.headers['content-type'], /^application\/problem\+json/)
-  const body = res.json()
-  t.match(body, { type: `urn:lanyard:problem:${code}`, status, detail: String })
-  return body
-}
 
 /** The compact JWS inside an EnvelopedVerifiableCredential. */
 function envelopedJwt(t: Test, enveloped: Json): string {

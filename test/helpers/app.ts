@@ -110,3 +110,12 @@ export async function createApiKey(app: FastifyInstance, issuerId: string): Prom
   if (res.statusCode !== 201) throw new Error(`creating an API key answered ${res.statusCode}: ${res.body}`)
   return res.json()
 }
+
+/** Asserts a problem+json reply with this status and code; returns its body. */
+export function assertProblem(t: Test, res: { statusCode: number; body: string; headers: Record<string, unknown>; json(): any }, status: number, code: string) {
+  t.equal(res.statusCode, status, `${code}: ${res.body}`)
+  t.match(res.headers['content-type'], /^application\/problem\+json/)
+  const body = res.json()
+  t.match(body, { type: `urn:lanyard:problem:${code}`, status, detail: String })
+  return body
+}

@@ -29,7 +29,8 @@ interface DidDocument {
 
 const SHARED_CONTEXTS = new URL('../../../shared/ob3/contexts/', import.meta.url)
 const OB3 = 'https://purl.imsglobal.org/spec/ob/v3p0/'
-const PUBLISHED_FILES: Record<string, string> = {
+/** The published contexts, by URL, and their file names in ../shared/ob3/contexts. */
+export const PUBLISHED_FILES: Record<string, string> = {
   'https://www.w3.org/ns/credentials/v2': 'credentials-v2.jsonld',
   [`${OB3}context.json`]: 'context.json',
   [`${OB3}context-3.0.1.json`]: 'context-3.0.1.json',
