@@ -21,6 +21,7 @@ import { loggerOptions } from './http/logging.js'
 import { registerOpenApi } from './http/openapi.js'
 import { adminIssuerRoutes, publicIssuerRoutes } from './issuers/routes.js'
 import { adminRecipientRoutes } from './recipients/routes.js'
+import { publicStatusRoutes } from './status/routes.js'
 
 export interface AppDeps {
   config: Config
@@ -67,7 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   })
   await registerOpenApi(app)
 
-  const ctx: ServiceContext = { db: deps.db, keyring: deps.keyring, publicUrl: config.PUBLIC_URL }
+  const ctx: ServiceContext = { db: deps.db, keyring: deps.keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE }
 
   await app.register(healthRoutes(ctx))
 
@@ -76,6 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await publicApp.register(publicIssuerRoutes(ctx))
     await publicApp.register(publicAchievementRoutes(ctx))
     await publicApp.register(publicCredentialRoutes(ctx))
+    await publicApp.register(publicStatusRoutes(ctx))
   })
 
   // Authenticated APIs speak JSON only: anything else is a 415, not a string that fails validation.

@@ -14,6 +14,9 @@ const base64Key32 = z.string().refine((value) => Buffer.from(value, 'base64').le
 
 const positiveInt = z.coerce.number().int().positive()
 
+/** The Bitstring Status List spec's minimum list length: fewer entries would let a list read reveal which credential is checked. */
+export const MIN_STATUS_LIST_SIZE = 131_072
+
 /** The variables Lanyard reads, with their defaults. Keys are the environment variable names. */
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -32,7 +35,9 @@ export const configSchema = z.object({
   /** Largest accepted request body, in bytes. */
   BODY_LIMIT: positiveInt.default(1_048_576),
   /** Requests per minute per client address on the public (unauthenticated) routes. */
-  PUBLIC_RATE_LIMIT: positiveInt.default(600)
+  PUBLIC_RATE_LIMIT: positiveInt.default(600),
+  /** Entries per status list: 131,072 is the Bitstring Status List minimum for herd privacy; smaller (a multiple of 8) only outside production, for tests. */
+  STATUS_LIST_SIZE: positiveInt.multipleOf(8, 'expected a multiple of 8').default(MIN_STATUS_LIST_SIZE)
 })
 
 type ParsedEnv = z.output<typeof configSchema>
@@ -68,6 +73,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = parsed.data
   if (config.NODE_ENV === 'production' && config.LANYARD_MASTER_KEY === undefined) {
     throw new ConfigError(['LANYARD_MASTER_KEY: required when NODE_ENV=production (openssl rand -base64 32)'])
+  }
+  if (config.NODE_ENV === 'production' && config.STATUS_LIST_SIZE < MIN_STATUS_LIST_SIZE) {
+    throw new ConfigError([`STATUS_LIST_SIZE: at least ${MIN_STATUS_LIST_SIZE} when NODE_ENV=production (smaller lists weaken verifiers' privacy)`])
   }
   const publicUrl = (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '')
   return Object.freeze({ ...config, PUBLIC_URL: publicUrl })

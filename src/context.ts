@@ -9,6 +9,8 @@ export interface ServiceContext {
   keyring: Keyring
   /** PUBLIC_URL without a trailing slash. */
   publicUrl: string
+  /** Entries in each new status list (STATUS_LIST_SIZE). */
+  statusListSize: number
 }
 
 /** Who is acting, for access checks and the audit log. */

@@ -6,7 +6,7 @@ t.test('with an empty environment every default applies', async (t) => {
   const config = loadConfig({})
   t.match(config, {
     PORT: 3000, HOST: '127.0.0.1', PUBLIC_URL: 'http://localhost:3000', DATA_DIR: './data',
-    LANYARD_ALLOW_PRIVATE_FETCH: false, LOG_LEVEL: 'info'
+    LANYARD_ALLOW_PRIVATE_FETCH: false, LOG_LEVEL: 'info', STATUS_LIST_SIZE: 131072
   })
   t.equal(config.DATABASE_URL, undefined)
   t.equal(config.LANYARD_MASTER_KEY, undefined)
@@ -32,7 +32,9 @@ t.test('a bad value stops start-up with a message naming the variable', async (t
     [{ LANYARD_ADMIN_TOKEN: 'short' }, /LANYARD_ADMIN_TOKEN/],
     [{ LANYARD_ALLOW_PRIVATE_FETCH: 'maybe' }, /LANYARD_ALLOW_PRIVATE_FETCH/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
-    [{ NODE_ENV: 'production' }, /LANYARD_MASTER_KEY: required when NODE_ENV=production/]
+    [{ NODE_ENV: 'production' }, /LANYARD_MASTER_KEY: required when NODE_ENV=production/],
+    [{ STATUS_LIST_SIZE: '100' }, /STATUS_LIST_SIZE: expected a multiple of 8/],
+    [{ NODE_ENV: 'production', LANYARD_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'), STATUS_LIST_SIZE: '1024' }, /STATUS_LIST_SIZE: at least 131072/]
   ]
   for (const [env, message] of cases) {
     t.throws(() => loadConfig(env), ConfigError, JSON.stringify(env))

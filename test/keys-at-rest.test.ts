@@ -8,7 +8,7 @@ import { buildTestApp, createIssuer, onEachDatabase, TEST_MASTER_KEY } from './h
 await onEachDatabase(t, async (t, database) => {
   const { app, db, config } = await buildTestApp(t, database)
   const issuer = await createIssuer(app)
-  const ctx = { db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: config.PUBLIC_URL }
+  const ctx = { db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE }
   const caller = { principal: { kind: 'admin' as const }, requestId: 'test' }
 
   await t.test('the stored key row holds no plaintext private key', async (t) => {

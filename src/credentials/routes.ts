@@ -9,6 +9,7 @@ import { BEARER, httpUrl, idParams, pageOf, pageQuery, problemResponses } from '
 import { credentialPage } from '../pages/credential-page.js'
 import { negotiateCredential } from './publish.js'
 import { getCredential, issueCredentials, listCredentials, publishedCredential, type AwardInput } from './service.js'
+import { revokeCredentials } from './revoke.js'
 import { issueW3cCredential } from './vc-api.js'
 
 const TAGS = ['Credentials']
@@ -102,6 +103,13 @@ const listQuery = pageQuery.extend({
   status: z.enum(['active', 'revoked', 'expired']).optional()
 })
 
+const reason = z.string().trim().min(1).max(1000).optional().describe('kept in Lanyard\'s audit log and admin API; never published')
+const revokeBody = z.strictObject({ reason }).meta({ id: 'RevokeCredential' })
+const bulkRevokeBody = z.strictObject({
+  ids: z.array(z.uuid()).min(1).max(1000).refine((ids) => new Set(ids).size === ids.length, { message: 'each id once' }),
+  reason
+}).meta({ id: 'RevokeCredentials' })
+
 function awardOf(body: z.infer<typeof batchItem>): AwardInput {
   return {
     recipient: body.recipient,
@@ -154,6 +162,27 @@ export function adminCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZo
       if (result.replayed) reply.header('idempotent-replayed', 'true')
       return reply.code(201).send({ credentials: result.credentials })
     })
+
+    app.post('/credentials/:id/revoke', {
+      schema: {
+        ...common,
+        summary: 'Revoke a credential: its bit in the issuer\'s public status list is set (repeating it changes nothing)',
+        params: idParams,
+        body: revokeBody.nullish().describe('optional: { reason }'),
+        response: { 200: credentialView, ...problemResponses }
+      }
+    }, async (request) => (await revokeCredentials(ctx, callerOf(request), [request.params.id], request.body?.reason ?? null, () => '/id'))[0]!)
+
+    app.post('/credentials/revoke', {
+      schema: {
+        ...common,
+        summary: 'Revoke up to 1000 credentials, all or nothing',
+        body: bulkRevokeBody,
+        response: { 200: z.object({ credentials: z.array(credentialView) }).meta({ id: 'RevokedCredentials' }), ...problemResponses }
+      }
+    }, async (request) => ({
+      credentials: await revokeCredentials(ctx, callerOf(request), request.body.ids, request.body.reason ?? null, (index) => `/ids/${index}`)
+    }))
 
     app.get('/credentials', {
       schema: { ...common, summary: 'List issued credentials (an API key sees only its issuer\'s)', querystring: listQuery, response: { 200: pageOf(credentialView), ...problemResponses } }
@@ -223,7 +252,9 @@ const vcApiIssueBody = z.looseObject({
   credential: w3cCredential,
   options: z.looseObject({
     format: proofFields.format.optional(),
-    jwtAlg: proofFields.jwtAlg
+    jwtAlg: proofFields.jwtAlg,
+    credentialStatus: z.looseObject({ type: z.literal('BitstringStatusListEntry', { error: 'Lanyard adds BitstringStatusListEntry revocation entries only' }) })
+      .optional().describe('add a revocation entry on one of the issuer\'s status lists')
   }).optional()
 }).meta({ id: 'VcApiIssueRequest' })
 
@@ -244,7 +275,8 @@ export function vcApiIssueRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
     }, async (request, reply) => {
       const options = request.body.options ?? {}
       const proof = { format: options.format ?? 'eddsa-rdfc-2022', jwtAlg: options.jwtAlg ?? 'RS256' } as const
-      return reply.code(201).send(await issueW3cCredential(ctx, callerOf(request), request.body.credential, proof))
+      const withStatus = options.credentialStatus !== undefined
+      return reply.code(201).send(await issueW3cCredential(ctx, callerOf(request), request.body.credential, proof, withStatus))
     })
   }
 }

@@ -13,6 +13,7 @@ import { achievementCredentialErrors } from '../ob3/schema.js'
 import { identityKey, recipientIdentity, type RecipientInput } from '../recipients/identity.js'
 import { upsertRecipients, type RecipientIdentity } from '../recipients/store.js'
 import { pageFrom, type Page } from '../pagination.js'
+import { allocateStatusEntries, credentialStatusEntry } from '../status/service.js'
 import { buildOpenBadgeCredential, type AwardDetails, type UnsignedCredential } from './build.js'
 import { replayOrConflict, requestHash, type IdempotencyRequest } from './idempotency.js'
 import { keyAlgorithmFor, signCredential, type ProofRequest, type SignedCredential } from './sign.js'
@@ -53,7 +54,7 @@ interface PreparedAward {
 
 /**
  * Issues one credential per award, all or nothing: every credential is built and checked against the OB 3.0 schema
- * before any is signed, and all are written in one transaction.
+ * before any is signed, gets a revocation entry in one of the issuer's status lists, and all are written in one transaction.
  * `pointerOf(i)` says where award i came from in the request, for error pointers.
  */
 export async function issueCredentials(
@@ -74,7 +75,11 @@ export async function issueCredentials(
     throw new AppError('credential-invalid', 422, 'the credential built from this request does not meet the Open Badges 3.0 schema, so it was not signed', invalid)
   }
 
+  // The signer first: an issuer that cannot sign this format (did:key and RS256) must not use up status entries.
   const signer = await signerFor(ctx, caller, issuer, keyAlgorithmFor(request.proof))
+  const statusEntries = await allocateStatusEntries(ctx, issuer.id, prepared.length)
+  prepared.forEach((item, index) => { item.document.credentialStatus = credentialStatusEntry(ctx.publicUrl, statusEntries[index]!) })
+
   const signed: SignedCredential[] = []
   for (const item of prepared) {
     signed.push(await signCredential(item.document, request.proof, signer))
@@ -99,7 +104,9 @@ export async function issueCredentials(
         jwt_alg: request.proof.format === 'vc-jwt' ? request.proof.jwtAlg : null,
         signed: signed[index]!.signed,
         valid_from: item.award.validFrom,
-        valid_until: item.award.validUntil ?? null
+        valid_until: item.award.validUntil ?? null,
+        status_list_id: statusEntries[index]!.listId,
+        status_list_index: statusEntries[index]!.index
       })))
       await recordAuditEvents(trx, rows.map((row) => ({
         actor: scope, action: 'credential.issued', issuerId: issuer.id, targetType: CREDENTIAL, targetId: row.id,

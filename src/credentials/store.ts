@@ -77,3 +77,12 @@ export async function claimIdempotencyKey(db: Db, record: { scope: string; key: 
     .executeTakeFirst()
   return claimed !== undefined
 }
+
+/** The credentials with these ids, locked for the rest of the transaction (so two revocations of one credential queue). */
+export async function lockCredentials(db: Db, ids: string[]): Promise<CredentialRow[]> {
+  return db.selectFrom('credentials').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute()
+}
+
+export async function markRevoked(db: Db, ids: string[], reason: string | null, at: Date): Promise<void> {
+  await db.updateTable('credentials').set({ status: 'revoked', revoked_at: at, revocation_reason: reason }).where('id', 'in', ids).execute()
+}

@@ -10,6 +10,7 @@ import { findIssuerByDid } from '../issuers/store.js'
 import { achievementCredentialErrors } from '../ob3/schema.js'
 import { envelopedCredential } from './publish.js'
 import { keyAlgorithmFor, signCredential, type ProofRequest } from './sign.js'
+import { allocateStatusEntries, credentialStatusEntry } from '../status/service.js'
 import { insertCredentials } from './store.js'
 
 export type W3cCredential = Record<string, unknown> & {
@@ -25,7 +26,7 @@ function dateOrNull(value: unknown): Date | null {
 }
 
 export async function issueW3cCredential(
-  ctx: ServiceContext, caller: Caller, input: W3cCredential, proof: ProofRequest
+  ctx: ServiceContext, caller: Caller, input: W3cCredential, proof: ProofRequest, withStatus: boolean
 ): Promise<{ verifiableCredential: Record<string, unknown> }> {
   const did = typeof input.issuer === 'string' ? input.issuer : input.issuer.id
   const issuer = await findIssuerByDid(ctx.db, did)
@@ -39,8 +40,13 @@ export async function issueW3cCredential(
   if (isV1 && proof.format === 'vc-jwt') {
     throw new AppError('format-unsupported', 422, 'vc-jwt signs VC Data Model 2.0 credentials only; send a credentials/v2 credential or pick a Data Integrity format')
   }
+  if (withStatus && (isV1 || input.credentialStatus !== undefined)) {
+    throw new AppError('status-unavailable', 422, isV1
+      ? 'BitstringStatusListEntry is a VC Data Model 2.0 term: a credentials/v1 credential cannot carry it'
+      : 'the credential already has a credentialStatus; OB 3.0 allows one, so Lanyard will not add another')
+  }
   // VC 1.1 requires issuanceDate: a credential sent without one is issued now.
-  const credential = isV1 && input.issuanceDate === undefined ? { ...input, issuanceDate: `${new Date().toISOString().slice(0, 19)}Z` } : input
+  const credential: Record<string, unknown> = isV1 && input.issuanceDate === undefined ? { ...input, issuanceDate: `${new Date().toISOString().slice(0, 19)}Z` } : { ...input }
   if (!isV1 && input.type.some((type) => OPEN_BADGE_TYPES.includes(type))) {
     const errors = achievementCredentialErrors(credential)
     if (errors.length > 0) {
@@ -50,6 +56,9 @@ export async function issueW3cCredential(
   }
 
   const signer = await signerFor(ctx, caller, issuer, keyAlgorithmFor(proof))
+  const [statusEntry] = withStatus ? await allocateStatusEntries(ctx, issuer.id, 1) : []
+  if (statusEntry !== undefined) credential.credentialStatus = credentialStatusEntry(ctx.publicUrl, statusEntry)
+
   const signed = await signCredential(credential, proof, signer)
   const id = uuidv7()
   await ctx.db.transaction().execute(async (trx) => {
@@ -63,7 +72,9 @@ export async function issueW3cCredential(
       jwt_alg: proof.format === 'vc-jwt' ? proof.jwtAlg : null,
       signed: signed.signed,
       valid_from: dateOrNull(credential.validFrom ?? credential.issuanceDate),
-      valid_until: dateOrNull(credential.validUntil ?? credential.expirationDate)
+      valid_until: dateOrNull(credential.validUntil ?? credential.expirationDate),
+      status_list_id: statusEntry?.listId ?? null,
+      status_list_index: statusEntry?.index ?? null
     }])
     await recordAuditEvent(trx, {
       actor: actorOf(caller.principal), action: 'credential.issued', issuerId: issuer.id, targetType: 'credential', targetId: id,

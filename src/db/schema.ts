@@ -114,6 +114,28 @@ export interface CredentialsTable {
   revoked_at: Timestamp | null
   revocation_reason: string | null
   created_at: CreatedAt
+  /** Null for a credential without a public revocation entry (issued before status lists, or by VC-API without one). */
+  status_list_id: ColumnType<string | null, string | null | undefined, string | null>
+  status_list_index: ColumnType<number | null, number | null | undefined, number | null>
+}
+
+export interface StatusListsTable {
+  id: string
+  issuer_id: string
+  purpose: 'revocation'
+  size: number
+  allocated: ColumnType<number, number | undefined, number>
+  /** Hex key of the keyed permutation that spreads positions over the list. */
+  permutation_key: string
+  /** The bitstring: index 0 is the most significant bit of the first byte. */
+  bits: Buffer
+  version: ColumnType<number, number | undefined, number>
+  /** The signed BitstringStatusListCredential for signed_version, kept so an unchanged list is not signed again. */
+  signed: string | null
+  signed_version: number | null
+  signed_at: Timestamp | null
+  created_at: CreatedAt
+  updated_at: Timestamp
 }
 
 export interface IdempotencyKeysTable {
@@ -134,6 +156,7 @@ export interface Database {
   recipients: RecipientsTable
   credentials: CredentialsTable
   idempotency_keys: IdempotencyKeysTable
+  status_lists: StatusListsTable
 }
 
 /** A database handle or an open transaction: stores accept either, so services compose transactions. */
@@ -147,3 +170,4 @@ export type AuditEventRow = Selectable<AuditEventsTable>
 export type AchievementRow = Selectable<AchievementsTable>
 export type RecipientRow = Selectable<RecipientsTable>
 export type CredentialRow = Selectable<CredentialsTable>
+export type StatusListRow = Selectable<StatusListsTable>

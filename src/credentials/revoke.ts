@@ -1,0 +1,44 @@
+// Revoking credentials: the bit in the public status list, the credential's state, and the audit log change together.
+import { recordAuditEvents } from '../audit/store.js'
+import type { Caller, ServiceContext } from '../context.js'
+import { actorOf, issuerScope } from '../http/auth.js'
+import { AppError, type FieldError } from '../http/errors.js'
+import { setStatusBit } from '../status/store.js'
+import { findCredentialsByIds, lockCredentials, markRevoked } from './store.js'
+import { credentialView, type CredentialView } from './view.js'
+
+/**
+ * Revokes all of `ids` or none: an id that is unknown or another issuer's is a 404, one without a public status entry a 409.
+ * Revoking a revoked credential changes nothing (its first reason and time stay). `pointerOf(i)` locates id i in the request.
+ */
+export async function revokeCredentials(
+  ctx: ServiceContext, caller: Caller, ids: string[], reason: string | null, pointerOf: (index: number) => string
+): Promise<CredentialView[]> {
+  const scope = issuerScope(caller.principal)
+  await ctx.db.transaction().execute(async (trx) => {
+    const rows = new Map((await lockCredentials(trx, ids)).map((row) => [row.id, row]))
+    const visible = (id: string) => rows.get(id) !== undefined && (scope === undefined || rows.get(id)!.issuer_id === scope)
+    const missing = ids.flatMap((id, index): FieldError[] => visible(id) ? [] : [{ pointer: pointerOf(index), message: `no credential ${id}` }])
+    if (missing.length > 0) {
+      throw new AppError('not-found', 404, `${missing.map((e) => e.message).join('; ')}: nothing was revoked`, missing)
+    }
+    const unlisted = ids.flatMap((id, index): FieldError[] => rows.get(id)!.status_list_id === null
+      ? [{ pointer: pointerOf(index), message: `credential ${id} has no status list entry` }]
+      : [])
+    if (unlisted.length > 0) {
+      throw new AppError('not-publicly-revocable', 409,
+        'these credentials carry no credentialStatus (they were issued before Lanyard published status lists, or through the VC-API ' +
+        'without one), so no verifier could learn of a revocation; nothing was revoked', unlisted)
+    }
+    const now = new Date()
+    const toRevoke = [...rows.values()].filter((row) => row.status !== 'revoked')
+    for (const row of toRevoke) await setStatusBit(trx, row.status_list_id!, row.status_list_index!)
+    if (toRevoke.length === 0) return
+    await markRevoked(trx, toRevoke.map((row) => row.id), reason, now)
+    await recordAuditEvents(trx, toRevoke.map((row) => ({
+      actor: actorOf(caller.principal), action: 'credential.revoked', issuerId: row.issuer_id, targetType: 'credential', targetId: row.id,
+      details: { reason, statusListId: row.status_list_id, statusListIndex: row.status_list_index }, requestId: caller.requestId
+    })))
+  })
+  return (await findCredentialsByIds(ctx.db, ids)).map((row) => credentialView(ctx, row))
+}
