@@ -17,6 +17,8 @@ export interface DatabaseOptions {
   url?: string
   /** PGlite data directory; absent → in memory (tests). */
   pgliteDir?: string
+  /** In memory only: start from this data directory snapshot (PGlite dumpDataDir) instead of an empty cluster; several times faster. */
+  pgliteSnapshot?: Blob
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
@@ -33,7 +35,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   }
   const { PGlite } = await import('@electric-sql/pglite')
   if (options.pgliteDir !== undefined) mkdirSync(options.pgliteDir, { recursive: true })
-  const pglite = options.pgliteDir === undefined ? new PGlite() : new PGlite(options.pgliteDir)
+  const pglite = options.pgliteDir !== undefined ? new PGlite(options.pgliteDir) : new PGlite({ loadDataDir: options.pgliteSnapshot })
   await pglite.waitReady
   return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), kind: 'pglite' }
 }

@@ -1,7 +1,12 @@
 // Builds a real Lanyard app for a test file, on in-memory PGlite or on PostgreSQL (TEST_DATABASE_URL) in a schema of its own.
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
 import type { FastifyInstance } from 'fastify'
-import type { Kysely } from 'kysely'
+import { Kysely } from 'kysely'
+import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
 import type { Test } from 'tap'
 import { buildApp } from '../../src/app.js'
@@ -47,9 +52,31 @@ export async function freshPostgresSchema(t: Test): Promise<string> {
   return urlWithSchema(base, schema)
 }
 
+/**
+ * A migrated PGlite data directory, made once per migration set and kept in the temp folder: starting from it takes about
+ * a second, against four to six for an empty cluster, and every test file starts one.
+ */
+async function migratedPgliteSnapshot(): Promise<Blob> {
+  const migrationsDir = new URL('../../migrations/', import.meta.url)
+  const hash = createHash('sha256').update(readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url)))
+  for (const file of readdirSync(migrationsDir).sort()) hash.update(file).update(readFileSync(new URL(file, migrationsDir)))
+  const file = path.join(tmpdir(), `lanyard-test-pglite-${hash.digest('hex').slice(0, 16)}.tar`)
+  if (existsSync(file)) return new Blob([readFileSync(file)])
+  const pglite = new PGlite()
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
+  await migrateToLatest(db)
+  const snapshot = await pglite.dumpDataDir('none')
+  await db.destroy()
+  // Test files run in parallel: write aside, then rename, so no file ever reads half a snapshot.
+  const partial = `${file}.${process.pid}`
+  writeFileSync(partial, Buffer.from(await snapshot.arrayBuffer()))
+  renameSync(partial, file)
+  return snapshot
+}
+
 export async function openTestDatabase(t: Test, kind: DatabaseKind): Promise<TestDatabase> {
   if (kind === 'pglite') {
-    const { db } = await openDatabase({})
+    const { db } = await openDatabase({ pgliteSnapshot: await migratedPgliteSnapshot() })
     t.teardown(() => db.destroy())
     await migrateToLatest(db)
     return { kind, db }
