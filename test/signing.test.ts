@@ -21,7 +21,10 @@ function multikey(publicKey: KeyObject): string {
   return `z${base58.encode(Buffer.concat([Buffer.from([0xed, 0x01]), raw]))}`
 }
 
-function ed25519Under(did: (multibase: string) => string): SigningKey {
+/** A signing key plus its Multikey encoding, for the DID documents the tests publish. */
+type TestKey = SigningKey & { publicKeyMultibase: string }
+
+function ed25519Under(did: (multibase: string) => string): TestKey {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519')
   const publicKeyMultibase = multikey(publicKey)
   const controller = did(publicKeyMultibase)

@@ -31,14 +31,8 @@ export async function signCredential(credential: Record<string, unknown>, reques
     const jwt = await signVcJwt(credential, { alg: request.jwtAlg, kid: signer.verificationMethod, privateKey: signer.privateKey })
     return { signed: jwt, credential, jwt }
   }
-  const key = {
-    verificationMethod: signer.verificationMethod,
-    controller: signer.controller,
-    privateKey: signer.privateKey,
-    publicKeyMultibase: signer.publicKeyMultibase!
-  }
   try {
-    const signed = await signDataIntegrity(credential, { suite: request.format, key }) as Record<string, unknown>
+    const signed = await signDataIntegrity(credential, { suite: request.format, key: signer }) as Record<string, unknown>
     return { signed: JSON.stringify(signed), credential: signed }
   } catch (error) {
     if (error instanceof UnsignableCredentialError) throw new AppError('credential-unsignable', 422, error.message)

@@ -16,8 +16,6 @@ export interface SigningKey {
   /** The DID that controls the key; it must be the credential's issuer. */
   controller: string
   privateKey: KeyObject
-  /** `z6Mk…`: the key's Multikey encoding. */
-  publicKeyMultibase: string
 }
 
 export interface DataIntegrityOptions {

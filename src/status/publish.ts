@@ -56,14 +56,8 @@ async function signStatusList(ctx: ServiceContext, row: StatusListRow, now: Date
     validFrom: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     credentialSubject: { id: `${url}#list`, type: 'BitstringStatusList', statusPurpose: row.purpose, encodedList: encodedList(row.bits) }
   }
-  const key = {
-    verificationMethod: signer.verificationMethod,
-    controller: signer.controller,
-    privateKey: signer.privateKey,
-    publicKeyMultibase: signer.publicKeyMultibase!
-  }
   // proof.created at the same instant as validFrom (both whole seconds), so the proof never predates the credential.
-  return JSON.stringify(await signDataIntegrity(credential, { suite: 'eddsa-rdfc-2022', key, created: now }))
+  return JSON.stringify(await signDataIntegrity(credential, { suite: 'eddsa-rdfc-2022', key: signer, created: now }))
 }
 
 /** The spec's encodedList: the bitstring GZIP-compressed, as multibase base64url without padding (prefix `u`). */
