@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream'
-import type { FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyServerOptions } from 'fastify'
 import t, { type Test } from 'tap'
 import { buildApp } from '../src/app.js'
 import { hashToken } from '../src/api-keys/tokens.js'
@@ -111,4 +111,19 @@ t.test('redactedUrl also hides an email parameter whose name is percent-encoded'
   t.equal(redactedUrl('/v1/credentials?%65mail=grace%40example.edu'), '/v1/credentials?%65mail=[redacted]')
   t.equal(redactedUrl('/v1/credentials?limit=2&%45MAIL=grace%40example.edu'), '/v1/credentials?limit=2&%45MAIL=[redacted]')
   t.equal(redactedUrl('/v1/credentials?%zzmail=x'), '/v1/credentials?%zzmail=x', 'a malformed escape is left alone')
+})
+
+t.test('a database error is logged without the row values PostgreSQL quotes in it', async (t) => {
+  const lines: string[] = []
+  const stream = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done() } })
+  const app = Fastify({ logger: { ...(loggerOptions({ LOG_LEVEL: 'info' }) as Exclude<FastifyServerOptions['logger'], boolean | undefined>), stream } })
+  t.teardown(() => app.close())
+  const logger = app.log
+  const error = Object.assign(new Error('duplicate key value violates unique constraint "recipients_identity"'), {
+    code: '23505', detail: 'Key (issuer_id, identity_type, identity)=(…, email, grace@example.edu) already exists.', where: 'grace@example.edu'
+  })
+  logger.error({ err: error }, 'request failed')
+  t.equal(lines.length, 1)
+  t.notOk(lines[0]!.includes('grace@example.edu'))
+  t.match(JSON.parse(lines[0]!).err, { code: '23505', detail: '[redacted]', message: /duplicate key/ })
 })

@@ -1,4 +1,4 @@
-// What the request log may contain: no secrets (authorization, cookies) and no learner email addresses (the ?email= filter).
+// What the request log may contain: no secrets (authorization, cookies) and no learner email addresses (the ?email= filter, database error details).
 import type { FastifyRequest, FastifyServerOptions } from 'fastify'
 import type { Config } from '../config.js'
 
@@ -19,7 +19,11 @@ function parameterName(raw: string): string {
 export function loggerOptions(config: Pick<Config, 'LOG_LEVEL'>): NonNullable<FastifyServerOptions['logger']> {
   return {
     level: config.LOG_LEVEL,
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+    redact: {
+      // PostgreSQL errors quote row values (a recipient's email, say) in detail and where: a 500 is logged without them.
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'err.detail', 'err.where', 'err.parameters'],
+      censor: '[redacted]'
+    },
     serializers: {
       req: (request: FastifyRequest) => ({
         method: request.method,
