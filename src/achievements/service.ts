@@ -84,7 +84,6 @@ export type Ob3Achievement = {
 }
 
 const ACHIEVEMENT = 'achievement'
-const ISSUER = 'issuer'
 
 const achievementUrl = (publicUrl: string, id: string) => `${publicUrl}/achievements/${id}`
 

@@ -1,6 +1,7 @@
 // Builds the unsigned OB 3.0 OpenBadgeCredential (VC Data Model 2.0) for one recipient of one achievement.
 import type { Ob3Achievement } from '../achievements/service.js'
 import { OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT, VC_V2_CONTEXT } from '../crypto/contexts.js'
+import { w3cDate } from '../crypto/w3c-date.js'
 import type { IssuerProfile } from '../issuers/service.js'
 import { ACHIEVEMENT_CREDENTIAL_SCHEMA_ID } from '../ob3/schema.js'
 import { subjectIdentity } from '../recipients/identity.js'
@@ -33,11 +34,6 @@ export interface CredentialParts {
 
 export type UnsignedCredential = Record<string, unknown> & { id: string; validFrom: string }
 
-/** Whole seconds, as most verifiers and the JWT nbf/exp claims use. */
-export function isoSeconds(date: Date): string {
-  return `${date.toISOString().slice(0, 19)}Z`
-}
-
 export function buildOpenBadgeCredential(parts: CredentialParts): UnsignedCredential {
   const { award } = parts
   return {
@@ -47,8 +43,8 @@ export function buildOpenBadgeCredential(parts: CredentialParts): UnsignedCreden
     type: ['VerifiableCredential', 'OpenBadgeCredential'],
     name: parts.achievement.name,
     issuer: parts.issuer,
-    validFrom: isoSeconds(award.validFrom),
-    ...(award.validUntil !== undefined ? { validUntil: isoSeconds(award.validUntil) } : {}),
+    validFrom: w3cDate(award.validFrom),
+    ...(award.validUntil !== undefined ? { validUntil: w3cDate(award.validUntil) } : {}),
     credentialSubject: {
       ...subjectIdentity(parts.recipient),
       type: ['AchievementSubject'],

@@ -3,6 +3,7 @@ import accepts from 'accepts'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ServiceContext } from '../context.js'
+import type { CredentialFormat, JwtAlg } from '../db/schema.js'
 import { callerOf } from '../http/auth.js'
 import { AppError } from '../http/errors.js'
 import { BEARER, httpUrl, idParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
@@ -10,6 +11,8 @@ import { credentialPage } from '../pages/credential-page.js'
 import { negotiateCredential } from './publish.js'
 import { getCredential, issueCredentials, listCredentials, publishedCredential, type AwardInput } from './service.js'
 import { revokeCredentials } from './revoke.js'
+import type { IdempotencyRequest } from './idempotency.js'
+import type { ProofRequest } from './sign.js'
 import { issueW3cCredential } from './vc-api.js'
 
 const TAGS = ['Credentials']
@@ -120,6 +123,17 @@ function awardOf(body: z.infer<typeof batchItem>): AwardInput {
   }
 }
 
+/** The requested proof; RS256 is the JWT default because OB 3.0 requires verifiers to support it. */
+function proofOf(body: { format: CredentialFormat; jwtAlg?: JwtAlg }): ProofRequest {
+  return { format: body.format, jwtAlg: body.jwtAlg ?? 'RS256' }
+}
+
+/** The Idempotency-Key of an issuing request, with what it must match on a retry. */
+function idempotencyOf(request: { headers: { 'idempotency-key'?: string }; body: unknown }, operation: string): IdempotencyRequest | undefined {
+  const key = request.headers['idempotency-key']
+  return key === undefined ? undefined : { key, operation, body: request.body }
+}
+
 export function adminCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
   return async (app) => {
     const common = { tags: TAGS, security: BEARER }
@@ -132,13 +146,11 @@ export function adminCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZo
         response: { 201: credentialView, ...problemResponses }
       }
     }, async (request, reply) => {
-      const { achievementId, format, jwtAlg, recipient: _recipient, ...award } = request.body
-      const key = request.headers['idempotency-key']
       const result = await issueCredentials(ctx, callerOf(request), {
-        achievementId,
-        proof: { format, jwtAlg: jwtAlg ?? 'RS256' },
-        awards: [awardOf({ recipient: request.body.recipient, ...award })]
-      }, () => '', key === undefined ? undefined : { key, operation: 'issue', body: request.body })
+        achievementId: request.body.achievementId,
+        proof: proofOf(request.body),
+        awards: [awardOf(request.body)]
+      }, () => '', idempotencyOf(request, 'issue'))
       if (result.replayed) reply.header('idempotent-replayed', 'true')
       return reply.code(201).send(result.credentials[0]!)
     })
@@ -152,13 +164,11 @@ export function adminCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZo
         response: { 201: z.object({ credentials: z.array(credentialView) }).meta({ id: 'IssuedCredentialBatch' }), ...problemResponses }
       }
     }, async (request, reply) => {
-      const { achievementId, format, jwtAlg, items } = request.body
-      const key = request.headers['idempotency-key']
       const result = await issueCredentials(ctx, callerOf(request), {
-        achievementId,
-        proof: { format, jwtAlg: jwtAlg ?? 'RS256' },
-        awards: items.map(awardOf)
-      }, (index) => `/items/${index}`, key === undefined ? undefined : { key, operation: 'batch', body: request.body })
+        achievementId: request.body.achievementId,
+        proof: proofOf(request.body),
+        awards: request.body.items.map(awardOf)
+      }, (index) => `/items/${index}`, idempotencyOf(request, 'batch'))
       if (result.replayed) reply.header('idempotent-replayed', 'true')
       return reply.code(201).send({ credentials: result.credentials })
     })
@@ -274,7 +284,7 @@ export function vcApiIssueRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
       }
     }, async (request, reply) => {
       const options = request.body.options ?? {}
-      const proof = { format: options.format ?? 'eddsa-rdfc-2022', jwtAlg: options.jwtAlg ?? 'RS256' } as const
+      const proof = proofOf({ format: options.format ?? 'eddsa-rdfc-2022', jwtAlg: options.jwtAlg })
       const withStatus = options.credentialStatus !== undefined
       return reply.code(201).send(await issueW3cCredential(ctx, callerOf(request), request.body.credential, proof, withStatus))
     })

@@ -3,6 +3,7 @@ import { setImmediate } from 'node:timers/promises'
 import { v7 as uuidv7 } from 'uuid'
 import { achievementDocument, visibleAchievement } from '../achievements/service.js'
 import { recordAuditEvents } from '../audit/store.js'
+import { wholeSeconds } from '../crypto/w3c-date.js'
 import type { Caller, ServiceContext } from '../context.js'
 import type { CredentialRow, IssuerRow } from '../db/schema.js'
 import { actorOf, assertIssuerAccess, issuerScope } from '../http/auth.js'
@@ -141,10 +142,6 @@ function prepareAwards(ctx: ServiceContext, issuer: IssuerRow, achievement: Retu
     const document = buildOpenBadgeCredential({ url: `${ctx.publicUrl}/credentials/${id}`, issuer: profile, achievement, recipient, award })
     return { id, recipient, award, document }
   })
-}
-
-function wholeSeconds(date: Date): Date {
-  return new Date(Math.floor(date.getTime() / 1000) * 1000)
 }
 
 function schemaErrors(document: UnsignedCredential, pointer: string): FieldError[] {

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid'
 import { recordAuditEvent } from '../audit/store.js'
 import type { Caller, ServiceContext } from '../context.js'
 import { VC_V1_CONTEXT } from '../crypto/contexts.js'
+import { w3cDate } from '../crypto/w3c-date.js'
 import { actorOf, issuerScope } from '../http/auth.js'
 import { AppError } from '../http/errors.js'
 import { signerFor } from '../issuers/service.js'
@@ -46,7 +47,7 @@ export async function issueW3cCredential(
       : 'the credential already has a credentialStatus; OB 3.0 allows one, so Lanyard will not add another')
   }
   // VC 1.1 requires issuanceDate: a credential sent without one is issued now.
-  const credential: Record<string, unknown> = isV1 && input.issuanceDate === undefined ? { ...input, issuanceDate: `${new Date().toISOString().slice(0, 19)}Z` } : { ...input }
+  const credential: Record<string, unknown> = isV1 && input.issuanceDate === undefined ? { ...input, issuanceDate: w3cDate(new Date()) } : { ...input }
   if (!isV1 && input.type.some((type) => OPEN_BADGE_TYPES.includes(type))) {
     const errors = achievementCredentialErrors(credential)
     if (errors.length > 0) {

@@ -26,9 +26,14 @@ export interface CredentialView {
 const JWT_CLAIMS = new Set(['iss', 'jti', 'sub', 'nbf', 'exp'])
 
 /** The credential inside a VC-JWT: its payload without the registered JWT claims OB 3.0 adds. */
-export function credentialOfJwt(jwt: string): Record<string, unknown> {
+function credentialOfJwt(jwt: string): Record<string, unknown> {
   const payload = JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>
   return Object.fromEntries(Object.entries(payload).filter(([name]) => !JWT_CLAIMS.has(name)))
+}
+
+/** The credential a row holds: the signed document, or the credential a VC-JWT carries. */
+export function credentialDocument(row: Pick<CredentialRow, 'format' | 'signed'>): Record<string, unknown> {
+  return row.format === 'vc-jwt' ? credentialOfJwt(row.signed) : JSON.parse(row.signed) as Record<string, unknown>
 }
 
 export function credentialState(row: Pick<CredentialRow, 'status' | 'valid_until'>, now = new Date()): CredentialState {
@@ -37,7 +42,6 @@ export function credentialState(row: Pick<CredentialRow, 'status' | 'valid_until
 }
 
 export function credentialView(ctx: ServiceContext, row: CredentialRow): CredentialView {
-  const isJwt = row.format === 'vc-jwt'
   return {
     id: row.id,
     url: `${ctx.publicUrl}/credentials/${row.id}`,
@@ -52,7 +56,7 @@ export function credentialView(ctx: ServiceContext, row: CredentialRow): Credent
     revokedAt: row.revoked_at?.toISOString() ?? null,
     revocationReason: row.revocation_reason,
     createdAt: row.created_at.toISOString(),
-    credential: isJwt ? credentialOfJwt(row.signed) : JSON.parse(row.signed) as Record<string, unknown>,
-    ...(isJwt ? { jwt: row.signed } : {})
+    credential: credentialDocument(row),
+    ...(row.format === 'vc-jwt' ? { jwt: row.signed } : {})
   }
 }

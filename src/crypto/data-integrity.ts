@@ -6,6 +6,7 @@ import { cryptosuite as eddsaRdfc2022 } from '@digitalcredentials/eddsa-rdfc-202
 import { _checkCredential, issue } from '@digitalcredentials/vc'
 import { VC_V1_CONTEXT } from './contexts.js'
 import { documentLoader } from './document-loader.js'
+import { w3cDate } from './w3c-date.js'
 
 export type DataIntegritySuite = 'eddsa-rdfc-2022' | 'Ed25519Signature2020'
 
@@ -72,11 +73,6 @@ export async function signDataIntegrity(credential: object, options: DataIntegri
 function isVc1(document: Record<string, unknown>): boolean {
   const context = document['@context']
   return Array.isArray(context) && context[0] === VC_V1_CONTEXT
-}
-
-/** XSD dateTimeStamp at second precision, as the suites write `created`. */
-function w3cDate(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
 interface JsonLdError {

@@ -1,5 +1,6 @@
 // Kysely table types: the database as the application sees it (snake_case stays in here and in the stores).
 import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely'
+import type { JwtAlg } from '../crypto/vc-jwt.js'
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -96,7 +97,8 @@ export interface RecipientsTable {
 }
 
 export type CredentialFormat = 'eddsa-rdfc-2022' | 'Ed25519Signature2020' | 'vc-jwt'
-export type JwtAlg = 'RS256' | 'ES256' | 'EdDSA'
+/** VC-JWT algorithms, as the signer defines them. */
+export type { JwtAlg }
 
 export interface CredentialsTable {
   id: string

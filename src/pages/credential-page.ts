@@ -1,7 +1,7 @@
 // The credential's public page for people: what was achieved, who says so, and links to the signed document.
 import type { ServiceContext } from '../context.js'
 import type { CredentialRow } from '../db/schema.js'
-import { credentialOfJwt, credentialState } from '../credentials/view.js'
+import { credentialDocument, credentialState } from '../credentials/view.js'
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\'': '&#39;' }
 
@@ -16,7 +16,7 @@ function text(value: unknown): string {
 }
 
 export function credentialPage(ctx: ServiceContext, row: CredentialRow): string {
-  const credential = (row.format === 'vc-jwt' ? credentialOfJwt(row.signed) : JSON.parse(row.signed)) as Record<string, unknown>
+  const credential = credentialDocument(row)
   const subject = (Array.isArray(credential.credentialSubject) ? credential.credentialSubject[0] : credential.credentialSubject) as
     { achievement?: Named; name?: unknown } | undefined
   const issuer = (typeof credential.issuer === 'object' && credential.issuer !== null ? credential.issuer : { name: credential.issuer }) as Named

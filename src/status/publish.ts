@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib'
 import type { Caller, ServiceContext } from '../context.js'
 import { VC_V2_CONTEXT } from '../crypto/contexts.js'
 import { signDataIntegrity } from '../crypto/data-integrity.js'
+import { w3cDate } from '../crypto/w3c-date.js'
 import type { StatusListRow } from '../db/schema.js'
 import { notFound } from '../http/errors.js'
 import { issuerSigner } from '../issuers/service.js'
@@ -53,7 +54,7 @@ async function signStatusList(ctx: ServiceContext, row: StatusListRow, now: Date
     id: url,
     type: ['VerifiableCredential', 'BitstringStatusListCredential'],
     issuer: signer.controller,
-    validFrom: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    validFrom: w3cDate(now),
     credentialSubject: { id: `${url}#list`, type: 'BitstringStatusList', statusPurpose: row.purpose, encodedList: encodedList(row.bits) }
   }
   // proof.created at the same instant as validFrom (both whole seconds), so the proof never predates the credential.

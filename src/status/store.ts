@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { sql } from 'kysely'
 import { v7 as uuidv7 } from 'uuid'
 import type { Db, StatusListRow } from '../db/schema.js'
+import { lockIssuer } from '../issuers/store.js'
 
 export type StatusPurpose = StatusListRow['purpose']
 
@@ -37,7 +38,7 @@ export async function reserveInOpenList(db: Db, issuerId: string, purpose: Statu
 /** A new, empty list for the issuer, unless one with room appeared meanwhile (the issuer row lock serialises the check). */
 export async function openNewList(db: Db, issuerId: string, purpose: StatusPurpose, size: number): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await trx.selectFrom('issuers').select('id').where('id', '=', issuerId).forUpdate().executeTakeFirst()
+    await lockIssuer(trx, issuerId)
     const open = await trx.selectFrom('status_lists').select('id')
       .where('issuer_id', '=', issuerId).where('purpose', '=', purpose).whereRef('allocated', '<', 'size').executeTakeFirst()
     if (open !== undefined) return
