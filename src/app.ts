@@ -22,6 +22,11 @@ import { registerOpenApi } from './http/openapi.js'
 import { adminIssuerRoutes, publicIssuerRoutes } from './issuers/routes.js'
 import { adminRecipientRoutes } from './recipients/routes.js'
 import { publicStatusRoutes } from './status/routes.js'
+import { fetchPolicyFromConfig } from './http/guarded-fetch.js'
+import { cachedFetcher, localFirst, networkFetcher, type DocumentFetcher } from './verify/documents.js'
+import { localDocuments } from './verify/local-documents.js'
+import { createVerifier } from './verify/pipeline.js'
+import { verifyRoutes } from './verify/routes.js'
 
 export interface AppDeps {
   config: Config
@@ -31,6 +36,8 @@ export interface AppDeps {
   adminTokenHash: string
   /** Overrides the pino logger settings (tests pass false). */
   logger?: FastifyServerOptions['logger']
+  /** Where verification fetches foreign documents; default: the network through the SSRF guard (tests pass fixtures). */
+  fetchDocument?: DocumentFetcher
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -72,12 +79,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(ctx))
 
+  // Our own documents are read in-process; foreign ones through the guard, cached for the TTL each kind of document allows.
+  const remote = deps.fetchDocument ?? networkFetcher({ ...fetchPolicyFromConfig(config.LANYARD_ALLOW_PRIVATE_FETCH), timeoutMs: config.LANYARD_FETCH_TIMEOUT_MS })
+  const verifier = createVerifier({ fetch: localFirst(config.PUBLIC_URL, localDocuments(ctx), cachedFetcher(remote, { maxEntries: 1000 })) })
+
   await app.register(async (publicApp) => {
     await publicApp.register(rateLimit, { max: config.PUBLIC_RATE_LIMIT, timeWindow: '1 minute' })
     await publicApp.register(publicIssuerRoutes(ctx))
     await publicApp.register(publicAchievementRoutes(ctx))
     await publicApp.register(publicCredentialRoutes(ctx))
     await publicApp.register(publicStatusRoutes(ctx))
+    await publicApp.register(verifyRoutes(verifier, { bodyLimit: config.BODY_LIMIT }))
   })
 
   // Authenticated APIs speak JSON only: anything else is a 415, not a string that fails validation.

@@ -30,6 +30,8 @@ export const configSchema = z.object({
   LANYARD_MASTER_KEY: base64Key32.optional(),
   LANYARD_ADMIN_TOKEN: z.string().min(24, 'expected at least 24 characters').optional(),
   LANYARD_ALLOW_PRIVATE_FETCH: booleanString.default(false),
+  /** How long verification waits for one foreign document (DID document, key, status list, credential by URL), in ms. */
+  LANYARD_FETCH_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   NODE_ENV: z.string().optional(),
   /** Largest accepted request body, in bytes. */

@@ -16,6 +16,7 @@ import { openDatabase, type DatabaseKind } from '../../src/db/database.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
 import type { Database } from '../../src/db/schema.js'
 import { hashToken } from '../../src/api-keys/tokens.js'
+import type { DocumentFetcher } from '../../src/verify/documents.js'
 
 export const ADMIN_TOKEN = `test-admin-${randomBytes(16).toString('hex')}`
 export const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
@@ -101,11 +102,11 @@ export const TEST_MASTER_KEY = randomBytes(32)
 export async function buildTestApp(
   t: Test,
   database: TestDatabase,
-  options: { env?: Record<string, string>; masterKey?: Buffer } = {}
+  options: { env?: Record<string, string>; masterKey?: Buffer; fetchDocument?: DocumentFetcher } = {}
 ): Promise<TestApp> {
   const config = loadConfig({ PUBLIC_URL: 'https://badges.example.edu', LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', ...options.env })
   const keyring = createKeyring(options.masterKey ?? TEST_MASTER_KEY)
-  const app = await buildApp({ config, db: database.db, keyring, adminTokenHash: hashToken(ADMIN_TOKEN), logger: false })
+  const app = await buildApp({ config, db: database.db, keyring, adminTokenHash: hashToken(ADMIN_TOKEN), logger: false, ...(options.fetchDocument && { fetchDocument: options.fetchDocument }) })
   t.teardown(() => app.close())
   await app.ready()
   return { app, db: database.db, kind: database.kind, config, keyring }

@@ -106,7 +106,8 @@ export async function verifyVcJwt(jwt: string, resolveDid: ResolveDid): Promise<
   }
 }
 
-function documentLoaderFor(resolveDid: ResolveDid) {
+/** The independent stack's document loader: the published contexts, and DIDs through `resolveDid`. */
+export function documentLoaderFor(resolveDid: ResolveDid) {
   return async (url: string) => {
     const context = CONTEXTS.get(url)
     const document = context ?? (url.startsWith('did:') ? await dereference(url, resolveDid) : undefined)

@@ -1,0 +1,162 @@
+// Verifies embedded Data Integrity proofs (eddsa-rdfc-2022, the draft eddsa-2022, Ed25519Signature2020) with the
+// @digitalcredentials suites, our bundled contexts only, and keys resolved by ./keys.ts. Any one valid proof is enough.
+import { DataIntegrityProof } from '@digitalcredentials/data-integrity'
+import { Ed25519Signature2020 } from '@digitalcredentials/ed25519-signature-2020'
+import { cryptosuite as eddsaRdfc2022 } from '@digitalcredentials/eddsa-rdfc-2022-cryptosuite'
+import jsigs, { type ProofResult } from '@digitalcredentials/jsonld-signatures'
+import { documentLoader as bundledContexts } from '../crypto/document-loader.js'
+import type { DocumentFetcher } from './documents.js'
+import { KeyResolutionError, multibaseOf, resolveVerificationMethod, type ResolvedKey } from './keys.js'
+import type { ProofFormat } from './report.js'
+
+/** eddsa-2022 is eddsa-rdfc-2022 under its draft name: the same canonicalization (URDNA2015 = RDFC-1.0), hashing and key. */
+const eddsa2022 = { ...eddsaRdfc2022, name: 'eddsa-2022' }
+
+const DID_CONTEXT = 'https://www.w3.org/ns/did/v1'
+
+export type ProofPurposeSpec = { term: 'assertionMethod' } | { term: 'authentication'; challenge?: string; domain?: string }
+
+export interface EmbeddedProofOutcome {
+  verified: boolean
+  format: ProofFormat
+  /** For a person: which key signed, or why nothing verified. */
+  message: string
+  /** The keys of the proofs that verified. */
+  keys: ResolvedKey[]
+  /** Set when the document is not valid JSON-LD under its contexts (safe mode): a `format` failure, not a signature one. */
+  jsonLdProblem?: string
+}
+
+type Json = Record<string, unknown>
+
+function proofFormat(proof: Json): ProofFormat | undefined {
+  if (proof.type === 'Ed25519Signature2020') return 'Ed25519Signature2020'
+  if (proof.type === 'DataIntegrityProof' && (proof.cryptosuite === 'eddsa-rdfc-2022' || proof.cryptosuite === 'eddsa-2022')) return proof.cryptosuite
+  return undefined
+}
+
+function describe(proof: Json): string {
+  return proof.type === 'DataIntegrityProof' ? `DataIntegrityProof with cryptosuite "${String(proof.cryptosuite)}"` : `"${String(proof.type)}"`
+}
+
+export async function verifyEmbeddedProofs(document: Json, fetch: DocumentFetcher, purpose: ProofPurposeSpec): Promise<EmbeddedProofOutcome> {
+  const proofs = (Array.isArray(document.proof) ? document.proof : [document.proof]).filter((p): p is Json => typeof p === 'object' && p !== null)
+  if (proofs.length === 0) return { verified: false, format: 'none', message: 'There is no proof: the document is not signed', keys: [] }
+  const supported = proofs.filter((proof) => proofFormat(proof) !== undefined)
+  if (supported.length === 0) {
+    return {
+      verified: false,
+      format: 'none',
+      keys: [],
+      message: `No proof Lanyard can check: found ${proofs.map(describe).join(', ')}; supported are DataIntegrityProof (eddsa-rdfc-2022, eddsa-2022) and Ed25519Signature2020`
+    }
+  }
+  const format = proofFormat(supported[0]!)!
+  const withPurpose = supported.filter((proof) => proof.proofPurpose === purpose.term)
+  if (withPurpose.length === 0) {
+    return { verified: false, format, keys: [], message: `No proof has the purpose "${purpose.term}" (found ${supported.map((p) => JSON.stringify(p.proofPurpose)).join(', ')})` }
+  }
+
+  const keys = new Map<string, ResolvedKey>()
+  const problems: string[] = []
+  for (const proof of withPurpose) {
+    const id = typeof proof.verificationMethod === 'string' ? proof.verificationMethod : (proof.verificationMethod as Json | undefined)?.id
+    if (typeof id !== 'string') {
+      problems.push('A proof names no verificationMethod')
+      continue
+    }
+    if (keys.has(id)) continue
+    try {
+      const key = await resolveVerificationMethod(id, fetch)
+      if (key.ed25519 === undefined) throw new KeyResolutionError(`The verification method ${id} is not an Ed25519 key`)
+      keys.set(id, key)
+    } catch (error) {
+      if (!(error instanceof KeyResolutionError)) throw error
+      problems.push(error.message)
+    }
+  }
+  if (keys.size === 0) return { verified: false, format, keys: [], message: problems.join('; ') }
+
+  const legacy2020 = new Set(withPurpose.filter((p) => p.type === 'Ed25519Signature2020').map((p) => p.verificationMethod))
+  const documents = new Map<string, object>()
+  for (const key of keys.values()) {
+    const [context, type] = legacy2020.has(key.id)
+      ? ['https://w3id.org/security/suites/ed25519-2020/v1', 'Ed25519VerificationKey2020']
+      : ['https://w3id.org/security/multikey/v1', 'Multikey']
+    const method = { id: key.id, type, controller: key.controller, publicKeyMultibase: multibaseOf(key) }
+    // The controller as the purpose check reads it: a DID-context document listing the methods it vouches for.
+    const controller = documents.get(key.controller) as { assertionMethod?: string[]; authentication?: string[] } | undefined
+    const controllerDocument = {
+      id: key.controller,
+      assertionMethod: [...(controller?.assertionMethod ?? []), ...key.assertionMethod],
+      authentication: [...(controller?.authentication ?? []), ...key.authentication]
+    }
+    // A bare did:key names the method by the DID itself: one document is both the method and its controller.
+    if (key.id === key.controller) documents.set(key.id, { '@context': [DID_CONTEXT, context], ...method, ...controllerDocument })
+    else {
+      documents.set(key.id, { '@context': context, ...method })
+      documents.set(key.controller, { '@context': DID_CONTEXT, ...controllerDocument })
+    }
+  }
+  const loader = async (url: string) => {
+    const known = documents.get(url)
+    return known === undefined ? bundledContexts(url) : { contextUrl: null, documentUrl: url, document: known }
+  }
+
+  const suites = [
+    new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
+    new DataIntegrityProof({ cryptosuite: eddsa2022, legacyContext: true }),
+    new Ed25519Signature2020({})
+  ]
+  const proofPurpose = purpose.term === 'assertionMethod'
+    ? new jsigs.purposes.AssertionProofPurpose()
+    : new jsigs.purposes.AuthenticationProofPurpose({ challenge: purpose.challenge, domain: purpose.domain })
+  const result = await jsigs.verify(document, { suite: suites, purpose: proofPurpose, documentLoader: loader })
+
+  const results = result.results ?? []
+  const good = results.filter((r) => r.verified)
+  if (good.length > 0) {
+    const signers = good.map((r) => keys.get(String(r.proof.verificationMethod))!).filter(Boolean)
+    const used = proofFormat(good[0]!.proof)!
+    return { verified: true, format: used, keys: signers, message: `Valid ${used} signature by ${signers.map((k) => k.id).join(', ')}` }
+  }
+  const errors = results.length > 0 ? results.map(errorOf) : [result.error!]
+  const jsonLd = errors.find(isJsonLdProblem)
+  if (jsonLd !== undefined) {
+    const message = jsonLdMessage(jsonLd)
+    return { verified: false, format, keys: [], message: `The signature could not be checked: ${message}`, jsonLdProblem: message }
+  }
+  return { verified: false, format, keys: [], message: [...problems, ...errors.map(signatureMessage)].join('; ') }
+}
+
+function errorOf(result: ProofResult): Error {
+  const error = result.error!
+  return error.errors?.[0] ?? error
+}
+
+interface JsonLdError extends Error {
+  details?: { url?: string; event?: { code?: string; message?: string; details?: Record<string, unknown> } }
+}
+
+function isJsonLdProblem(error: Error): boolean {
+  return error.name.startsWith('jsonld.')
+}
+
+/** jsonld.js errors, in words: an unknown context, or a term the contexts do not define (safe mode). */
+export function jsonLdMessage(error: Error): string {
+  const { name, details } = error as JsonLdError
+  if (name === 'jsonld.InvalidUrl' || /not bundled/.test(error.message)) {
+    return `it uses the JSON-LD context ${details?.url ?? ''} which Lanyard does not know (it never fetches contexts)`.replace('  ', ' ')
+  }
+  const event = details?.event
+  if (event !== undefined) {
+    const term = event.details?.term ?? event.details?.property ?? event.details?.type ?? event.details?.iri
+    return `the JSON-LD contexts do not define ${term === undefined ? 'every term it uses' : `"${String(term)}"`} (${event.message ?? event.code})`
+  }
+  return error.message
+}
+
+function signatureMessage(error: Error): string {
+  if (error.message === 'Invalid signature.') return 'The signature does not match the document: it was changed after signing, or signed with another key'
+  return error.message
+}

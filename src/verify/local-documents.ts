@@ -1,0 +1,40 @@
+// The documents Lanyard publishes, served to its own verifier without a network round trip: status lists, issuers'
+// DID documents and profiles, and credentials by URL.
+import accepts from 'accepts'
+import type { ServiceContext } from '../context.js'
+import { negotiateCredential } from '../credentials/publish.js'
+import { publishedCredential } from '../credentials/service.js'
+import { AppError } from '../http/errors.js'
+import { publicDidDocument, publicProfile } from '../issuers/service.js'
+import { publishedStatusList } from '../status/publish.js'
+import type { FetchedDocument, LocalDocuments } from './documents.js'
+
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
+const ROUTES: [RegExp, (ctx: ServiceContext, id: string, accept: string) => Promise<{ contentType: string; body: string }>][] = [
+  [new RegExp(`^/status/(${UUID})$`), async (ctx, id) => ({ contentType: 'application/vc+ld+json', body: (await publishedStatusList(ctx, id)).body })],
+  [new RegExp(`^/issuers/(${UUID})/did\\.json$`), async (ctx, id) => ({ contentType: 'application/did+ld+json', body: JSON.stringify(await publicDidDocument(ctx, id)) })],
+  [new RegExp(`^/issuers/(${UUID})$`), async (ctx, id) => ({ contentType: 'application/ld+json', body: JSON.stringify(await publicProfile(ctx, id)) })],
+  [new RegExp(`^/credentials/(${UUID})$`), async (ctx, id, accept) => {
+    const answer = negotiateCredential(await publishedCredential(ctx, id), accepts({ headers: { accept } } as never))
+    if (answer === undefined || answer.kind === 'html') throw new AppError('not-acceptable', 406, 'the credential is not available in a form a verifier reads')
+    return { contentType: answer.mediaType, body: answer.body }
+  }]
+]
+
+export function localDocuments(ctx: ServiceContext): LocalDocuments {
+  return async (path, accept): Promise<FetchedDocument> => {
+    const url = `${ctx.publicUrl}${path}`
+    for (const [pattern, read] of ROUTES) {
+      const match = pattern.exec(path)
+      if (match === null) continue
+      try {
+        const { contentType, body } = await read(ctx, match[1]!, accept)
+        return { url, contentType, body: Buffer.from(body) }
+      } catch (error) {
+        if (error instanceof AppError) throw new Error(`${url}: ${error.detail}`)
+        throw error
+      }
+    }
+    throw new Error(`${url} is not a document Lanyard publishes`)
+  }
+}

@@ -1,0 +1,181 @@
+// The verification pipeline: a decoded credential in, a report out. Pure apart from the document fetcher and the clock it
+// is given; the /verify endpoint, the VC-API endpoints and the badge page all use it.
+import jsonld from '@digitalcredentials/jsonld'
+import { documentLoader } from '../crypto/document-loader.js'
+import { checkFormat } from './checks/format.js'
+import { checkIssuer, type SigningEvidence } from './checks/issuer.js'
+import { checkRecipient, type ExpectedRecipient } from './checks/recipient.js'
+import { checkSchema } from './checks/schema.js'
+import { checkStatus, type VerifiedListCache } from './checks/status.js'
+import { checkValidity, validityPeriod } from './checks/validity.js'
+import { jsonLdMessage, verifyEmbeddedProofs } from './data-integrity.js'
+import type { DocumentFetcher } from './documents.js'
+import { failed, noneFailed, ordered, passed, skipped, warning, type Check, type EndorsementReport, type ProofFormat, type ReportSummary, type VerificationReport } from './report.js'
+import { decodeVcJwt, issuerIdOf, verifyVcJwtProof, type DecodedVcJwt } from './vc-jwt.js'
+
+type Json = Record<string, unknown>
+
+/** A credential as it arrived: the JSON document, and the JWT when it came as VC-JWT. */
+export interface DecodedCredential {
+  credential: Json
+  jwt?: DecodedVcJwt
+}
+
+export interface VerifyOptions {
+  recipient?: ExpectedRecipient
+}
+
+export interface Verifier {
+  verify(decoded: DecodedCredential, options?: VerifyOptions): Promise<VerificationReport>
+  /** The fetcher the verifier resolves keys and lists with (the presentation check reuses it). */
+  fetch: DocumentFetcher
+  now(): Date
+}
+
+/** Endorsements of endorsements are followed this deep, and at most this many are checked per credential. */
+const MAX_ENDORSEMENT_DEPTH = 2
+const MAX_ENDORSEMENTS = 20
+
+export function createVerifier(deps: { fetch: DocumentFetcher; now?: () => Date }): Verifier {
+  const now = deps.now ?? (() => new Date())
+  const lists: VerifiedListCache = new Map()
+  const verifier: Verifier = {
+    fetch: deps.fetch,
+    now,
+    verify: (decoded, options = {}) => verifyAt(decoded, options, 0)
+  }
+
+  async function verifyAt(decoded: DecodedCredential, options: VerifyOptions, depth: number): Promise<VerificationReport> {
+    const { credential, jwt } = decoded
+    const at = now()
+    const format = checkFormat(credential)
+    const summary = summaryOf(credential)
+    if (format.check.status === 'failed' || format.version === undefined) {
+      const reason = 'Not checked: the credential\'s format is not valid'
+      const rest = (['schema', 'proof', 'issuer', 'validity', 'status'] as const).map((name) => skipped(name, reason))
+      if (options.recipient) rest.push(skipped('recipient', reason))
+      return { verified: false, format: jwt ? 'vc-jwt' : declaredFormat(credential), credential, summary, checks: [format.check, ...rest] }
+    }
+
+    const checks: Check[] = [checkSchema(credential, format.version)]
+    let proofFormat: ProofFormat
+    let evidence: SigningEvidence
+    let jsonLdProblem: string | undefined
+    if (jwt !== undefined) {
+      const outcome = await verifyVcJwtProof(jwt, deps.fetch)
+      proofFormat = 'vc-jwt'
+      evidence = { verified: outcome.verified, keys: outcome.key ? [outcome.key] : [] }
+      if (outcome.embeddedJwk) evidence.embeddedJwk = outcome.embeddedJwk
+      checks.push(outcome.verified ? passed('proof', outcome.message) : failed('proof', outcome.message))
+    } else {
+      const outcome = await verifyEmbeddedProofs(credential, deps.fetch, { term: 'assertionMethod' })
+      proofFormat = outcome.format
+      evidence = { verified: outcome.verified, keys: outcome.keys }
+      jsonLdProblem = outcome.jsonLdProblem
+      const legacy = outcome.verified && outcome.format === 'eddsa-2022'
+      checks.push(legacy
+        ? warning('proof', `${outcome.message}; eddsa-2022 is a superseded draft of eddsa-rdfc-2022`)
+        : outcome.verified ? passed('proof', outcome.message) : failed('proof', outcome.message))
+    }
+    // A verified Data Integrity proof has already expanded the document in JSON-LD safe mode; otherwise do it here.
+    if (jsonLdProblem === undefined && !(jwt === undefined && evidence.verified)) jsonLdProblem = await safeModeProblem(credential)
+    const formatCheck = jsonLdProblem === undefined ? format.check : failed('format', `Not valid JSON-LD: ${jsonLdProblem}`)
+
+    checks.push(await checkIssuer(issuerIdOf(credential), evidence, deps.fetch))
+    checks.push(checkValidity(credential, at))
+    checks.push(await checkStatus(credential, { fetch: deps.fetch, now: at, lists }))
+    if (options.recipient) checks.push(checkRecipient(credential, options.recipient))
+
+    const endorsements = depth < MAX_ENDORSEMENT_DEPTH ? await verifyEndorsements(credential, depth) : []
+    if (endorsements.length > 0) checks.push(endorsementsCheck(endorsements))
+    const all = ordered([formatCheck, ...checks])
+    return {
+      verified: noneFailed(all),
+      format: proofFormat,
+      credential,
+      summary,
+      checks: all,
+      ...(endorsements.length > 0 && { endorsements })
+    }
+  }
+
+  async function verifyEndorsements(credential: Json, depth: number): Promise<EndorsementReport[]> {
+    const found = endorsementsIn(credential).slice(0, MAX_ENDORSEMENTS)
+    const reports: EndorsementReport[] = []
+    for (const endorsement of found) {
+      const decoded = typeof endorsement === 'string' ? decodeVcJwt(endorsement) : { credential: endorsement }
+      if (decoded === undefined) {
+        reports.push({ id: null, issuer: { id: null, name: null }, verified: false, checks: [failed('format', 'An endorsementJwt is not a JWT carrying a credential')] })
+        continue
+      }
+      const decodedCredential: DecodedCredential = 'jwt' in decoded ? { credential: decoded.credential, jwt: decoded } : decoded
+      const report = await verifyAt(decodedCredential, {}, depth + 1)
+      reports.push({ id: typeof report.credential.id === 'string' ? report.credential.id : null, issuer: report.summary.issuer, verified: report.verified, checks: report.checks })
+    }
+    return reports
+  }
+
+  return verifier
+}
+
+/** EndorsementCredentials embedded where OB 3.0 allows them: on the credential, its achievement and its issuer (JSON or JWT). */
+function endorsementsIn(credential: Json): (Json | string)[] {
+  const subject = credential.credentialSubject as Json | undefined
+  const holders = [credential, subject?.achievement, credential.issuer, (subject?.achievement as Json | undefined)?.creator]
+    .filter((holder): holder is Json => typeof holder === 'object' && holder !== null && !Array.isArray(holder))
+  return holders.flatMap((holder) => [
+    ...(Array.isArray(holder.endorsement) ? holder.endorsement : []).filter((e): e is Json => typeof e === 'object' && e !== null),
+    ...(Array.isArray(holder.endorsementJwt) ? holder.endorsementJwt : []).filter((e): e is string => typeof e === 'string')
+  ])
+}
+
+/** A bad endorsement does not make the badge itself untrustworthy, so it is a warning, not a failure. */
+function endorsementsCheck(reports: EndorsementReport[]): Check {
+  const bad = reports.filter((report) => !report.verified)
+  if (bad.length === 0) return passed('endorsements', `${reports.length === 1 ? 'The endorsement verifies' : `All ${reports.length} endorsements verify`}`)
+  const why = bad.map((report) => `${report.issuer.name ?? report.issuer.id ?? 'unknown endorser'}: ${report.checks.find((c) => c.status === 'failed')?.message}`)
+  return warning('endorsements', `${bad.length} of ${reports.length} endorsements do not verify (${why.join('; ')})`)
+}
+
+/** JSON-LD safe mode (OB 3.0 since 3.0.3): every term must be defined by the contexts; undefined ones would be silently dropped. */
+async function safeModeProblem(credential: Json): Promise<string | undefined> {
+  try {
+    await jsonld.expand(credential, { documentLoader, safe: true })
+    return undefined
+  } catch (error) {
+    return jsonLdMessage(error as Error)
+  }
+}
+
+function declaredFormat(credential: Json): ProofFormat {
+  const proof = (Array.isArray(credential.proof) ? credential.proof[0] : credential.proof) as Json | undefined
+  if (proof?.type === 'Ed25519Signature2020') return 'Ed25519Signature2020'
+  if (proof?.cryptosuite === 'eddsa-rdfc-2022' || proof?.cryptosuite === 'eddsa-2022') return proof.cryptosuite
+  return 'none'
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : null
+}
+
+export function summaryOf(credential: Json): ReportSummary {
+  const issuer = credential.issuer
+  const first: unknown = Array.isArray(credential.credentialSubject) ? credential.credentialSubject[0] : credential.credentialSubject
+  const subject = typeof first === 'object' && first !== null ? first as Json : undefined
+  const achievement = subject?.achievement as Json | undefined
+  const { from, until } = validityPeriod(credential)
+  const recipient: ReportSummary['recipient'] = subject === undefined
+    ? null
+    : {
+        ...(typeof subject.id === 'string' && { id: subject.id }),
+        ...(typeof subject.name === 'string' && { name: subject.name }),
+        ...(subject.identifier !== undefined && { hashedIdentifier: true })
+      }
+  return {
+    issuer: { id: issuerIdOf(credential) ?? null, name: typeof issuer === 'object' && issuer !== null ? text((issuer as Json).name) : null },
+    achievement: typeof achievement === 'object' && achievement !== null ? { name: text(achievement.name) } : null,
+    recipient,
+    validFrom: text(from),
+    validUntil: text(until)
+  }
+}
