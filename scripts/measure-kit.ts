@@ -46,6 +46,8 @@ export interface MeasuredLanyard {
   databaseLabel: string
   post<T = { id: string }>(path: string, body: unknown): Promise<T>
   get(path: string, headers?: Record<string, string>): Promise<Response>
+  /** POSTs a body as is, with its Content-Type (no bearer token: for the public endpoints). */
+  raw(path: string, body: BodyInit, contentType: string): Promise<Response>
   achievementId: string
   close(): Promise<void>
 }
@@ -75,6 +77,7 @@ export async function startMeasuredLanyard(env: Record<string, string> = {}): Pr
     databaseLabel: base === undefined ? 'PGlite (in memory)' : 'PostgreSQL',
     post,
     get: (path, extra = {}) => fetch(`${origin}${path}`, { headers: extra }),
+    raw: (path, body, contentType) => fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body }),
     achievementId: achievement.id,
     close: async () => {
       await app.close()

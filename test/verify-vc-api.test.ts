@@ -105,7 +105,9 @@ t.test('VC-API verify', async (t) => {
     const impostor = await newHolder()
     const claimed = await presentation(impostor, [ldCredential], { challenge: 'c-123' })
     claimed.holder = holder.did
-    t.match(assertProblem(t, await verifyPresentation({ verifiablePresentation: claimed, options: { challenge: 'c-123' } }), 422, 'verification-failed'), { errors: [{ check: 'proof' }] })
+    t.match(assertProblem(t, await verifyPresentation({ verifiablePresentation: claimed, options: { challenge: 'c-123' } }), 422, 'verification-failed'), { errors: [{ check: 'proof', message: /does not match/ }] }, 'a holder changed after signing breaks the signature')
+    const signedAsOther = await presentation(impostor, [ldCredential], { challenge: 'c-123', claimedHolder: holder.did })
+    t.match(assertProblem(t, await verifyPresentation({ verifiablePresentation: signedAsOther, options: { challenge: 'c-123' } }), 422, 'verification-failed'), { errors: [{ check: 'proof', message: `The presentation is signed by ${impostor.did}, not by its holder ${holder.did}` }] })
 
     const withoutChallenge = await verifyPresentation({ verifiablePresentation: vp })
     t.equal(withoutChallenge.statusCode, 200)

@@ -145,9 +145,7 @@ function isJsonLdProblem(error: Error): boolean {
 /** jsonld.js errors, in words: an unknown context, or a term the contexts do not define (safe mode). */
 export function jsonLdMessage(error: Error): string {
   const { name, details } = error as JsonLdError
-  if (name === 'jsonld.InvalidUrl' || /not bundled/.test(error.message)) {
-    return `it uses the JSON-LD context ${details?.url ?? ''} which Lanyard does not know (it never fetches contexts)`.replace('  ', ' ')
-  }
+  if (name === 'jsonld.InvalidUrl') return `it uses the JSON-LD context ${details?.url} which Lanyard does not know (it never fetches contexts)`
   const event = details?.event
   if (event !== undefined) {
     const term = event.details?.term ?? event.details?.property ?? event.details?.type ?? event.details?.iri

@@ -98,8 +98,8 @@ function fromImage(bytes: Buffer): DecodedInput {
   try {
     baked = extractBakedCredential(bytes)
   } catch (error) {
-    if (error instanceof BakedImageError) throw new InputError(error.message)
-    throw error
+    // extractBakedCredential throws only BakedImageError, whose message is written for the person who uploaded the image.
+    throw new InputError((error as BakedImageError).message)
   }
   return fromText(baked.text, baked.image)
 }

@@ -20,8 +20,8 @@ export async function newHolder(): Promise<Holder> {
 }
 
 /** A VC 2.0 presentation of `credentials` by the holder, signed with eddsa-rdfc-2022 for authentication. */
-export async function presentation(holder: Holder, credentials: object[], options: { challenge: string; domain?: string }): Promise<Record<string, any>> {
-  const unsigned = createPresentation({ verifiableCredential: credentials, holder: holder.did })
+export async function presentation(holder: Holder, credentials: object[], options: { challenge: string; domain?: string; claimedHolder?: string }): Promise<Record<string, any>> {
+  const unsigned = createPresentation({ verifiableCredential: credentials, holder: options.claimedHolder ?? holder.did })
   const suite = new DataIntegrityProof({ signer: holder.key.signer(), cryptosuite: eddsaRdfc2022 })
   return signPresentation({
     presentation: unsigned, suite, challenge: options.challenge, ...(options.domain !== undefined && { domain: options.domain }),

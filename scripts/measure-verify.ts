@@ -1,0 +1,60 @@
+// `npm run measure:verify`: verifications per second over HTTP (POST /verify, 8 concurrent) of Lanyard's own credentials
+// in each format, and of one baked into a PNG. A measurement, not a test (see measure-issuing.ts); `npm run bench`
+// (issue 7) will take these rows over.
+import { crc32, deflateSync } from 'node:zlib'
+import { percentile, runConcurrently, startMeasuredLanyard } from './measure-kit.js'
+
+const CONCURRENCY = 8
+const COUNT = 200
+
+const FORMATS = [
+  { format: 'eddsa-rdfc-2022' }, { format: 'Ed25519Signature2020' },
+  { format: 'vc-jwt', jwtAlg: 'RS256' }, { format: 'vc-jwt', jwtAlg: 'ES256' }, { format: 'vc-jwt', jwtAlg: 'EdDSA' }
+]
+
+/** A PNG chunk: length, type, data, CRC over type and data. */
+function chunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8)
+  head.writeUInt32BE(data.length, 0)
+  head.write(type, 4, 'latin1')
+  const crc = Buffer.alloc(4)
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0)
+  return Buffer.concat([head, data, crc])
+}
+
+/** A 1×1 PNG with the credential baked in (uncompressed iTXt `openbadgecredential`, as OB 3.0 §5 says). */
+function bakedPng(text: string): Buffer {
+  const ihdr = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0])
+  const itxt = Buffer.concat([Buffer.from('openbadgecredential\0\0\0\0\0', 'latin1'), Buffer.from(text, 'utf8')])
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('iTXt', itxt), chunk('IDAT', deflateSync(Buffer.from([0, 0]))), chunk('IEND', Buffer.alloc(0))])
+}
+
+const lanyard = await startMeasuredLanyard()
+console.log(`database: ${lanyard.databaseLabel}; POST /verify, ${CONCURRENCY} concurrent, ${COUNT} verifications per row`)
+
+async function measure(label: string, bodies: { body: BodyInit; type: string }[]) {
+  const started = performance.now()
+  const latencies = await runConcurrently(bodies.length, CONCURRENCY, async (n) => {
+    const res = await lanyard.raw('/verify', bodies[n]!.body, bodies[n]!.type)
+    const report = await res.json() as { verified: boolean }
+    if (!report.verified) throw new Error(`${label}: a credential did not verify: ${JSON.stringify(report)}`)
+  })
+  const seconds = (performance.now() - started) / 1000
+  console.log(`${label.padEnd(28)} ${(bodies.length / seconds).toFixed(0).padStart(5)}/s  (p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms)`)
+}
+
+type Issued = { credentials: { credential: object; jwt?: string }[] }
+for (const variant of FORMATS) {
+  const { credentials } = await lanyard.post<Issued>('/v1/credentials/batch', {
+    achievementId: lanyard.achievementId, ...variant,
+    items: Array.from({ length: COUNT }, (_, i) => ({ recipient: { email: `learner${i}@example.com` } }))
+  })
+  const bodies = credentials.map((c) => c.jwt === undefined
+    ? { body: JSON.stringify(c.credential), type: 'application/json' }
+    : { body: c.jwt, type: 'application/vc+jwt' })
+  await measure(`${variant.format}${variant.jwtAlg ? ` ${variant.jwtAlg}` : ''}`, bodies)
+  if (variant.format === 'eddsa-rdfc-2022') {
+    await measure('baked PNG (eddsa-rdfc-2022)', credentials.map((c) => ({ body: new Uint8Array(bakedPng(JSON.stringify(c.credential))), type: 'image/png' })))
+  }
+}
+await lanyard.close()

@@ -1,0 +1,136 @@
+// The pipeline's own rules, called directly: which format a broken credential declared, endorsements (valid, broken,
+// as JWT, nested), presentations in their less common shapes, and the smaller checks' edge cases.
+import t from 'tap'
+import { checkFormat } from '../src/verify/checks/format.js'
+import { checkRecipient } from '../src/verify/checks/recipient.js'
+import { checkValidity } from '../src/verify/checks/validity.js'
+import { identityHash } from '../src/recipients/identity.js'
+import { decodeInput, fromJson } from '../src/verify/input.js'
+import { createVerifier } from '../src/verify/pipeline.js'
+import { verifyPresentation } from '../src/verify/presentation.js'
+import { fixtureBytes, fixtureText, fixtureWeb } from './helpers/fixture-web.js'
+import { newHolder, presentation } from './helpers/holder.js'
+
+type Json = Record<string, any>
+const fixture = (name: string): Json => JSON.parse(fixtureText(name))
+const statusOf = (checks: Json[], name: string) => checks.find((c) => c.check === name)?.status
+
+t.test('a credential whose format fails still says which proof it carried', async (t) => {
+  const verifier = createVerifier({ fetch: fixtureWeb().fetch })
+  const v1 = fixture('simple_v1.json')
+  v1['@context'][0] = 'https://example.com/not-a-vc'
+  t.equal((await verifier.verify({ credential: v1 })).format, 'Ed25519Signature2020')
+  const eddsa2022 = fixture('simple-eddsa-2022.json')
+  eddsa2022['@context'] = 'https://www.w3.org/2018/credentials/v1'
+  t.equal((await verifier.verify({ credential: eddsa2022 })).format, 'eddsa-2022')
+  const unsigned = fixture('simple-noproof.json')
+  delete unsigned['@context']
+  const report = await verifier.verify({ credential: unsigned }, { recipient: { email: 'a@example.com' } })
+  t.equal(report.format, 'none')
+  t.same(report.checks.map((c: Json) => [c.check, c.status]), [['format', 'failed'], ['schema', 'skipped'], ['proof', 'skipped'], ['issuer', 'skipped'], ['validity', 'skipped'], ['status', 'skipped'], ['recipient', 'skipped']])
+})
+
+t.test('endorsements: each verified like a credential; a bad one is a warning, not a failure', async (t) => {
+  const verifier = createVerifier({ fetch: fixtureWeb().fetch })
+  const endorsement = fixture('endorsement-valid.json')
+  const holder = fixture('simple-noproof.json')
+  holder.endorsement = [endorsement]
+  const good = await verifier.verify({ credential: holder })
+  t.match(good.endorsements, [{ id: endorsement.id, verified: true, issuer: { id: 'https://state.gov/issuers/565049' } }])
+  t.match(good.checks.find((c: Json) => c.check === 'endorsements'), { status: 'passed', message: 'The endorsement verifies' })
+
+  const forged = structuredClone(endorsement)
+  forged.credentialSubject.endorsementComment = 'Forged praise'
+  holder.endorsement = [endorsement, forged]
+  holder.credentialSubject.achievement = { ...holder.credentialSubject.achievement, endorsementJwt: ['not-a-jwt.at-all', 'eyJhbGciOiJub25lIn0.eyJ4IjoxfQ.'] }
+  const mixed = await verifier.verify({ credential: holder })
+  t.equal(mixed.endorsements.length, 4)
+  t.same(mixed.endorsements.map((e: Json) => e.verified), [true, false, false, false])
+  t.match(mixed.checks.find((c: Json) => c.check === 'endorsements'), { status: 'warning', message: /^3 of 4 endorsements do not verify/ })
+  t.equal(statusOf(mixed.endorsements[2].checks, 'format'), 'failed', 'a string that is not a JWT')
+
+  // Endorsements are followed two levels deep, no further.
+  const level2 = structuredClone(endorsement)
+  level2.endorsement = [structuredClone(endorsement)]
+  level2.endorsement[0].endorsement = [structuredClone(endorsement)]
+  holder.endorsement = [level2]
+  delete holder.credentialSubject.achievement.endorsementJwt
+  const nested = await verifier.verify({ credential: holder })
+  t.equal(nested.endorsements.length, 1)
+  t.equal(nested.endorsements[0].checks.some((c: Json) => c.check === 'endorsements'), true, 'the first level reports its own endorsements')
+})
+
+t.test('an endorsement given as a VC-JWT is verified as one', async (t) => {
+  const verifier = createVerifier({ fetch: fixtureWeb().fetch })
+  const baked = await decodeInput({ kind: 'image', bytes: fixtureBytes('simple-jwt.png') }, fixtureWeb().fetch)
+  const holder = fixture('simple-noproof.json')
+  holder.endorsementJwt = [baked.jwt!.jwt]
+  const report = await verifier.verify({ credential: holder })
+  t.match(report.endorsements, [{ verified: true, checks: [{ check: 'format' }, { check: 'schema' }, { check: 'proof', status: 'passed', message: /VC-JWT/ }] }])
+})
+
+t.test('presentations in their other shapes', async (t) => {
+  const verifier = createVerifier({ fetch: fixtureWeb().fetch })
+  const holder = await newHolder()
+  const simple = fixture('simple.json')
+  const signed = await presentation(holder, [simple], { challenge: 'abc' })
+  signed.holder = { id: holder.did }
+  const asObject = await verifyPresentation(verifier, signed, { challenge: 'abc' })
+  t.match(asObject.checks, [{ check: 'format', status: 'passed' }, { check: 'proof', status: 'passed' }], 'holder as an object with the same id is the same statement: still valid')
+  t.equal(asObject.holder, holder.did)
+
+  const single = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: 'VerifiablePresentation', holder: { id: holder.did }, verifiableCredential: simple }
+  const report = await verifyPresentation(verifier, single, {})
+  t.equal(report.holder, holder.did)
+  t.equal(report.credentials.length, 1)
+  t.equal(report.verified, true)
+
+  const empty = await verifyPresentation(verifier, { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], proof: { type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022', proofPurpose: 'authentication', challenge: 7 } }, {})
+  t.match(empty.checks[1], { status: 'failed' })
+  t.equal(empty.credentials.length, 0)
+
+  const badContext = await verifyPresentation(verifier, { '@context': 'https://example.com', type: ['VerifiablePresentation'] }, {})
+  t.match(badContext.checks, [{ check: 'format', status: 'failed' }, { check: 'proof', status: 'skipped' }])
+  t.equal(badContext.holder, null)
+  await t.rejects(verifyPresentation(verifier, [], {}), { name: 'InputError' })
+})
+
+t.test('format: an Open Badge type needs the OB context', async (t) => {
+  t.match(checkFormat({ '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiableCredential', 'OpenBadgeCredential'] }).check,
+    { status: 'failed', message: 'An Open Badge must include the Open Badges 3.0 JSON-LD context' })
+  t.match(checkFormat({ '@context': ['https://www.w3.org/ns/credentials/v2', { '@vocab': 'https://example.com/' }], type: ['VerifiableCredential'] }).check,
+    { status: 'failed', message: /embeds a JSON-LD context object/ })
+  t.match(checkFormat({ '@context': ['https://www.w3.org/ns/credentials/v2'], type: 'VerifiableCredential' }).check, { status: 'failed', message: /must be a list/ })
+  t.match(checkFormat({ '@context': [], type: ['VerifiableCredential'] }).check, { status: 'failed', message: /no @context/ })
+})
+
+t.test('recipient: unhashed email identifiers, salts left out, odd identifiers', async (t) => {
+  const subject = (identifier: unknown) => ({ credentialSubject: [{ identifier }] })
+  t.match(checkRecipient(subject({ identityType: 'emailAddress', hashed: false, identityHash: 'Ada@Example.com' }), { email: 'ada@example.com' }), { status: 'passed' })
+  t.match(checkRecipient(subject({ identityType: 'emailAddress', hashed: false, identityHash: 5 }), { email: 'ada@example.com' }), { status: 'failed' })
+  t.match(checkRecipient(subject({ identityType: 'emailAddress', hashed: true, identityHash: identityHash('ada@example.com', '') }), { email: 'ada@example.com' }), { status: 'passed' }, 'no salt means an empty salt')
+  t.match(checkRecipient(subject([{ identityType: 'emailAddress', hashed: true }]), { email: 'ada@example.com' }), { status: 'failed' })
+  t.match(checkRecipient(subject({ identityType: 'emailAddress', hashed: true, identityHash: 'sha256$00' }), { email: 'ada@example.com' }), { status: 'failed', message: 'Not issued to ada@example.com' })
+  t.match(checkRecipient({ credentialSubject: 'nobody' }, { email: 'ada@example.com' }), { status: 'failed', message: /does not name its recipient/ })
+})
+
+t.test('validity: dates that are not dates', async (t) => {
+  const now = new Date('2026-01-01T00:00:00Z')
+  t.match(checkValidity({ validFrom: '2025-01-01' }, now), { status: 'failed', message: /is not a date/ })
+  t.match(checkValidity({ validFrom: '2025-01-01T00:00:00Z', validUntil: 'soon' }, now), { status: 'failed', message: /end date "soon" is not a date/ })
+  t.match(checkValidity({ validFrom: '2025-02-30T25:00:00Z' }, now), { status: 'failed', message: /is not a date/ })
+  t.match(checkValidity({}, now), { status: 'failed', message: /no start date/ })
+  t.match(checkValidity({ issuanceDate: '2025-01-01T00:00:00Z', expirationDate: '2027-01-01T00:00:00Z' }, now), { status: 'passed', message: /until 2027/ })
+})
+
+t.test('input: a URL that serves a baked image, an enveloped JWT, a JWT without a credential', async (t) => {
+  const png = fixtureBytes('simple-json.png')
+  const fetch = async (url: string) => ({ url, contentType: 'image/png', body: png })
+  const decoded = await decodeInput({ kind: 'url', url: 'https://badges.example.org/badge.png' }, fetch)
+  t.equal(decoded.source, 'url')
+  t.equal(decoded.credential.type[1], 'OpenBadgeCredential')
+  const text = async (url: string) => ({ url, contentType: 'text/plain', body: Buffer.from(JSON.stringify(fixture('simple.json'))) })
+  t.equal((await decodeInput({ kind: 'url', url: 'https://badges.example.org/badge' }, text)).source, 'url')
+  t.throws(() => fromJson({ type: 'EnvelopedVerifiableCredential', id: 'data:application/vc+jwt,abc' }, 'json'), { name: 'InputError' })
+  t.throws(() => fromJson(42, 'json'), { name: 'InputError', message: /JSON object/ })
+})
