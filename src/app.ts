@@ -87,7 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await publicApp.register(rateLimit, { max: config.PUBLIC_RATE_LIMIT, timeWindow: '1 minute' })
     await publicApp.register(publicIssuerRoutes(ctx))
     await publicApp.register(publicAchievementRoutes(ctx))
-    await publicApp.register(publicCredentialRoutes(ctx))
+    await publicApp.register(publicCredentialRoutes(ctx, verifier))
     await publicApp.register(publicStatusRoutes(ctx))
     await publicApp.register(verifyRoutes(verifier, { bodyLimit: config.BODY_LIMIT }))
   })

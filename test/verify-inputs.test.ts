@@ -74,6 +74,43 @@ t.test('input forms', async (t) => {
     assertProblem(t, missing, 400, 'validation-failed')
   })
 
+  await t.test('form fields: a pasted credential, a URL, an email to check; bad ones are 400s', async (t) => {
+    const form = (fields: Record<string, string>) => {
+      const boundary = `----lanyard${randomBytes(8).toString('hex')}`
+      const payload = Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join('') + `--${boundary}--\r\n`
+      return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }
+    }
+    const pasted = form({ credential: JSON.stringify(simple), email: '' })
+    t.equal((await verify(pasted.payload, pasted.headers)).json().verified, true)
+    const url = 'https://raw.githubusercontent.com/1EdTech/digital-credentials-public-validator/refs/heads/main/inspector-vc/src/test/resources/ob30/bit-string-list/testlist'
+    const byUrl = form({ credential: '', url })
+    t.equal((await verify(byUrl.payload, byUrl.headers)).json().verified, true)
+    const withEmail = form({ credential: JSON.stringify(simple), email: 'ada@example.com' })
+    t.match((await verify(withEmail.payload, withEmail.headers)).json().checks.at(-1), { check: 'recipient', status: 'failed' })
+    const badEmail = form({ credential: JSON.stringify(simple), email: 'not-an-email' })
+    t.match(assertProblem(t, await verify(badEmail.payload, badEmail.headers), 400, 'validation-failed').errors, [{ pointer: '/email' }])
+    const badUrl = form({ url: 'ftp://example.com/x' })
+    t.match(assertProblem(t, await verify(badUrl.payload, badUrl.headers), 400, 'validation-failed').errors, [{ pointer: '/url' }])
+  })
+
+  await t.test('a browser gets pages: the result, or the form again with the reason; a too-large upload is still a 413 problem', async (t) => {
+    const html = { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8' }
+    const upload = multipart('file', 'badge.png', 'image/png', fixtureBytes('simple-json.png'))
+    const ok = await verify(upload.payload, { ...upload.headers, ...html })
+    t.equal(ok.statusCode, 200)
+    t.match(ok.headers['content-type'], /^text\/html/)
+    t.match(ok.body, />Verified</)
+    const junk = multipart('file', 'x.png', 'image/png', Buffer.from('GIF89a'))
+    const bad = await verify(junk.payload, { ...junk.headers, ...html })
+    t.equal(bad.statusCode, 400)
+    t.match(bad.body, /role="alert"/)
+    t.match(bad.body, /not a PNG or SVG/)
+    const huge = multipart('file', 'big.png', 'image/png', Buffer.alloc(1_100_000, 1))
+    const tooLarge = await verify(huge.payload, { ...huge.headers, ...html })
+    t.equal(tooLarge.statusCode, 413)
+    t.match(tooLarge.headers['content-type'], /problem\+json/)
+  })
+
   await t.test('not a credential: 400 problems that say why', async (t) => {
     const cases: [unknown, Record<string, string>, RegExp][] = [
       [{ hello: 'world' }, {}, /not a credential/],

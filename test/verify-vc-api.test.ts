@@ -44,6 +44,11 @@ t.test('VC-API verify', async (t) => {
     t.match(assertProblem(t, await verifyCredential({ verifiableCredential: expired }), 422, 'verification-failed'), { errors: [{ check: 'validity' }] })
   })
 
+  await t.test('options.recipient checks the holder, as on /verify', async (t) => {
+    t.equal((await verifyCredential({ verifiableCredential: ldCredential, options: { recipient: { email: 'learner@example.com' } } })).statusCode, 200)
+    t.match(assertProblem(t, await verifyCredential({ verifiableCredential: ldCredential, options: { recipient: { email: 'other@example.com' } } }), 422, 'verification-failed'), { errors: [{ check: 'recipient' }] })
+  })
+
   await t.test('malformed requests: 400 problems, never 500', async (t) => {
     assertProblem(t, await verifyCredential({}), 400, 'validation-failed')
     assertProblem(t, await verifyCredential({ verifiableCredential: [ldCredential] }), 400, 'validation-failed')

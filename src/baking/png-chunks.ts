@@ -1,10 +1,10 @@
-// The PNG chunk format: the signature, the chunk walk with CRC checks, and the text chunks' fields.
+// The PNG chunk format: the signature, the chunk walk with CRC checks, the text chunks' fields, and writing them back.
 //
 // Written by hand rather than with png-chunks-extract: that package (unchanged since 2017) reads lengths through
 // a host-endian typed-array trick, has an off-by-some bounds check that lets a chunk run past the end of the file
 // (the missing bytes read as zeros), skips IEND's CRC, and throws plain Errors we could not tell apart. The walk
 // below is a few lines, checks every bound and every CRC, returns views instead of copies, and fails with our own
-// reasons. The CRC is node:zlib's crc32 (Node 20.15 and later). Writing chunks for baking will sit beside it.
+// reasons. The CRC is node:zlib's crc32 (Node 20.15 and later), for reading and writing alike.
 import { crc32 } from 'node:zlib'
 import { BakedImageError } from './baked.js'
 
@@ -23,7 +23,7 @@ export function hasPngSignature(bytes: Uint8Array): boolean {
 
 const latin1 = new TextDecoder('latin1')
 
-function malformed(detail: string): BakedImageError {
+export function damagedPng(detail: string): BakedImageError {
   return new BakedImageError('malformed', `The PNG image is damaged: ${detail}.`)
 }
 
@@ -38,12 +38,32 @@ export function readPngChunks(bytes: Uint8Array): PngChunk[] {
     const end = at + 12 + length
     if (end > bytes.length) break
     const type = latin1.decode(bytes.subarray(at + 4, at + 8))
-    if (crc32(bytes.subarray(at + 4, end - 4)) !== view.getUint32(end - 4)) throw malformed(`its ${type} chunk fails its CRC check`)
+    if (crc32(bytes.subarray(at + 4, end - 4)) !== view.getUint32(end - 4)) throw damagedPng(`its ${type} chunk fails its CRC check`)
     chunks.push({ type, data: bytes.subarray(at + 8, end - 4) })
     if (type === 'IEND') return chunks
     at = end
   }
-  throw malformed('the file is cut short before its IEND chunk')
+  throw damagedPng('the file is cut short before its IEND chunk')
+}
+
+/** One chunk as it sits in the file: length, type, data, CRC over type and data. */
+export function encodePngChunk(chunk: PngChunk): Buffer {
+  const end = 8 + chunk.data.length
+  const encoded = Buffer.alloc(end + 4)
+  encoded.writeUInt32BE(chunk.data.length, 0)
+  encoded.write(chunk.type, 4, 'latin1')
+  encoded.set(chunk.data, 8)
+  encoded.writeUInt32BE(crc32(encoded.subarray(4, end)), end)
+  return encoded
+}
+
+export function encodePng(chunks: PngChunk[]): Buffer {
+  return Buffer.concat([PNG_SIGNATURE, ...chunks.map(encodePngChunk)])
+}
+
+/** The two chunk types Open Badges has baked into: tEXt (1.x, 2.0) and iTXt (2.0, 3.0). */
+export function isTextChunk(chunk: PngChunk): boolean {
+  return chunk.type === 'iTXt' || chunk.type === 'tEXt'
 }
 
 /** The fields of an iTXt chunk (PNG spec §11.3.4.5) that say what it holds and how. */
@@ -58,7 +78,7 @@ export interface InternationalText {
 /** The index just past the NUL that ends the field starting at `from`. */
 function afterNul(data: Uint8Array, from: number, field: string): number {
   const nul = data.indexOf(0, from)
-  if (nul === -1) throw malformed(`a text chunk has no end to its ${field}`)
+  if (nul === -1) throw damagedPng(`a text chunk has no end to its ${field}`)
   return nul + 1
 }
 
@@ -78,4 +98,9 @@ export function readInternationalText(data: Uint8Array): InternationalText {
     compression: data[flags]!,
     text: data.subarray(text)
   }
+}
+
+/** The data of a plain (uncompressed) iTXt chunk with no language tag or translated keyword; the text is UTF-8. */
+export function internationalTextData(keyword: string, text: string): Buffer {
+  return Buffer.concat([Buffer.from(`${keyword}\0`, 'latin1'), Uint8Array.of(0, 0, 0, 0), Buffer.from(text, 'utf8')])
 }

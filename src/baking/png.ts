@@ -1,14 +1,14 @@
 // The Open Badges rules for PNG: the credential is the first iTXt chunk with keyword openbadgecredential.
 import { BakedImageError, OPEN_BADGES_2_MESSAGE, bakedCredential, decodeUtf8, refuseOversized, type BakedCredential } from './baked.js'
-import { readInternationalText, readPngChunks, textChunkKeyword } from './png-chunks.js'
+import { isTextChunk, readInternationalText, readPngChunks, textChunkKeyword } from './png-chunks.js'
 
 export const OB3_PNG_KEYWORD = 'openbadgecredential'
 /** Open Badges 2.0 (and 1.x) baked its assertion under this keyword, in an iTXt or tEXt chunk. */
-const OB2_PNG_KEYWORD = 'openbadges'
+export const OB2_PNG_KEYWORD = 'openbadges'
 
 export function extractFromPng(bytes: Uint8Array): BakedCredential {
   refuseOversized('png', bytes.length)
-  const textChunks = readPngChunks(bytes).filter((chunk) => chunk.type === 'iTXt' || chunk.type === 'tEXt')
+  const textChunks = readPngChunks(bytes).filter(isTextChunk)
   const credential = textChunks
     .filter((chunk) => chunk.type === 'iTXt')
     .map((chunk) => readInternationalText(chunk.data))

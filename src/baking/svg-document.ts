@@ -3,12 +3,22 @@
 // A DOM (rather than pattern matching on text) finds elements by namespace URI whatever prefix the file uses,
 // and lets baking insert an element and serialize the document instead of splicing strings.
 import { DOMParser, type Document } from '@xmldom/xmldom'
-import { BakedImageError } from './baked.js'
+import { BakedImageError, decodeUtf8, refuseOversized } from './baked.js'
 
 export const SVG_NAMESPACE = 'http://www.w3.org/2000/svg'
 
 function malformed(detail: string): BakedImageError {
   return new BakedImageError('malformed', `The SVG image is not usable XML: ${detail}.`)
+}
+
+/** Every character XML 1.0 cannot hold, even as a character reference (XML 1.0 §2.2). */
+export const NOT_XML_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
+
+/** An SVG image as received, as text or as (UTF-8) bytes, capped in size and parsed. */
+export function readSvgImage(image: Uint8Array | string): Document {
+  // A string's length counts UTF-16 units, not bytes: close enough for a cap meant to stop runaway input.
+  refuseOversized('svg', image.length)
+  return parseSvgDocument(typeof image === 'string' ? image : decodeUtf8(image, 'svg', 'text'))
 }
 
 export function parseSvgDocument(text: string): Document {

@@ -1,15 +1,13 @@
 // The Open Badges rules for SVG: the credential is an <openbadges:credential> element in the OB 3.0 namespace.
-import { BakedImageError, OPEN_BADGES_2_MESSAGE, bakedCredential, decodeUtf8, refuseOversized, type BakedCredential } from './baked.js'
-import { parseSvgDocument } from './svg-document.js'
+import { BakedImageError, OPEN_BADGES_2_MESSAGE, bakedCredential, type BakedCredential } from './baked.js'
+import { readSvgImage } from './svg-document.js'
 
 /** Matched by URI: the prefix is the file's choice, "openbadges" only by convention. */
 export const OB3_SVG_NAMESPACE = 'https://purl.imsglobal.org/ob/v3p0'
-const OB2_SVG_NAMESPACE = 'http://openbadges.org'
+export const OB2_SVG_NAMESPACE = 'http://openbadges.org'
 
 export function extractFromSvg(image: Uint8Array | string): BakedCredential {
-  // A string's length counts UTF-16 units, not bytes: close enough for a cap meant to stop runaway input.
-  refuseOversized('svg', image.length)
-  const document = parseSvgDocument(typeof image === 'string' ? image : decodeUtf8(image, 'svg', 'text'))
+  const document = readSvgImage(image)
   const credential = document.getElementsByTagNameNS(OB3_SVG_NAMESPACE, 'credential')[0]
   if (credential === undefined) {
     if (document.getElementsByTagNameNS(OB2_SVG_NAMESPACE, 'assertion').length > 0) {

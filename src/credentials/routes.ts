@@ -3,11 +3,14 @@ import accepts from 'accepts'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ServiceContext } from '../context.js'
-import type { CredentialFormat, JwtAlg } from '../db/schema.js'
+import type { CredentialFormat, CredentialRow, JwtAlg } from '../db/schema.js'
 import { callerOf } from '../http/auth.js'
 import { AppError } from '../http/errors.js'
 import { BEARER, httpUrl, idParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
 import { credentialPage } from '../pages/credential-page.js'
+import type { Verifier } from '../verify/pipeline.js'
+import { decodeVcJwt } from '../verify/vc-jwt.js'
+import { badgeImage, hasPngBadge } from './badge-image.js'
 import { negotiateCredential } from './publish.js'
 import { getCredential, issueCredentials, listCredentials, publishedCredential, type AwardInput } from './service.js'
 import { revokeCredentials } from './revoke.js'
@@ -214,7 +217,28 @@ const publicCredentialContent = {
   }
 }
 
-export function publicCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
+// The handler sends a Buffer, which Fastify writes out as it is: the schema only documents the bytes.
+const imageBytes = { schema: z.string().meta({ format: 'binary' }) as unknown as z.ZodType<Buffer> }
+
+/** A baked image carries its issuer's SVG: never let a browser run or load anything from it (data: for a wrapped PNG). */
+const BADGE_HEADERS = {
+  'cache-control': 'public, max-age=300',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': 'default-src \'none\'; style-src \'unsafe-inline\'; img-src data:; sandbox'
+}
+
+/** The credential's public page: the badge, its issuer, and a live verification through the shared pipeline. */
+async function renderCredentialPage(ctx: ServiceContext, verifier: Verifier, row: CredentialRow): Promise<string> {
+  const jwt = row.format === 'vc-jwt' ? decodeVcJwt(row.signed)! : undefined
+  const report = await verifier.verify(jwt === undefined ? { credential: JSON.parse(row.signed) } : { credential: jwt.credential, jwt })
+  const url = `${ctx.publicUrl}/credentials/${row.id}`
+  return credentialPage({
+    url, publicUrl: ctx.publicUrl, credential: report.credential, report,
+    images: { png: await hasPngBadge(ctx, row) ? `${url}/badge.png` : null, svg: `${url}/badge.svg` }
+  })
+}
+
+export function publicCredentialRoutes(ctx: ServiceContext, verifier: Verifier): FastifyPluginAsyncZod {
   return async (app) => {
     app.get('/credentials/:id', {
       schema: {
@@ -233,10 +257,29 @@ export function publicCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZ
         throw new AppError('not-acceptable', 406, 'this credential is available as application/json, application/ld+json, application/vc+ld+json, ' +
           `text/html${row.format === 'vc-jwt' ? ', application/vc+jwt and application/jwt' : ''}`)
       }
-      reply.header('vary', 'Accept').header('cache-control', 'public, max-age=60')
-      if (answer.kind === 'html') return reply.type('text/html; charset=utf-8').send(credentialPage(ctx, row))
-      return reply.type(answer.mediaType).send(answer.body)
+      reply.header('vary', 'Accept')
+      // The page shows live status (a revocation must show at once); the signed document never changes.
+      if (answer.kind === 'html') return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(await renderCredentialPage(ctx, verifier, row))
+      return reply.header('cache-control', 'public, max-age=60').type(answer.mediaType).send(answer.body)
     })
+
+    for (const kind of ['png', 'svg'] as const) {
+      app.get(`/credentials/:id/badge.${kind}`, {
+        schema: {
+          tags: ['Public'],
+          summary: `The badge as ${kind.toUpperCase()} with the credential baked in (Open Badges 3.0 baking)`,
+          description: kind === 'png'
+            ? 'The achievement\'s PNG image with an iTXt chunk `openbadgecredential` holding the credential (or its VC-JWT); 404 when the achievement has no stored PNG image.'
+            : 'The achievement\'s SVG image (or its PNG inside an SVG, or a generated badge when it has none) with an `openbadges:credential` element holding the credential.',
+          params: idParams,
+          response: { 200: { description: 'the baked image', content: { [kind === 'png' ? 'image/png' : 'image/svg+xml']: imageBytes } }, ...problemResponses }
+        }
+      }, async (request, reply) => {
+        const row = await publishedCredential(ctx, request.params.id)
+        const image = await badgeImage(ctx, row, kind)
+        return reply.headers(BADGE_HEADERS).header('content-disposition', `inline; filename="badge-${row.id}.${kind}"`).type(image.mediaType).send(image.body)
+      })
+    }
   }
 }
 

@@ -19,13 +19,14 @@ export interface FetchRequest {
 /** Fetches one document or throws an Error whose message says why, for a person (it lands in a report). */
 export type DocumentFetcher = (url: string, request: FetchRequest) => Promise<FetchedDocument>
 
-/** Fetches a document the service publishes itself, by path; undefined when the path is not one of ours. */
-export type LocalDocuments = (path: string, accept: string) => Promise<FetchedDocument | undefined>
+/** Fetches a document the service publishes itself, by path; throws, saying so, when the path is not one it publishes. */
+export type LocalDocuments = (path: string, accept: string) => Promise<FetchedDocument>
 
 /**
- * URLs on our own host are answered from the service itself, never over HTTP: a status list we publish is read locally,
- * so a verifier inside the firewall sees the same answer as one outside. did:web always means https, while PUBLIC_URL may
- * be http in development, so the scheme is not compared.
+ * URLs on our own host, under PUBLIC_URL's path, are answered from the service itself, never over HTTP: a status list we
+ * publish is read locally, so a verifier inside the firewall sees the same answer as one outside. Every path under
+ * PUBLIC_URL is the service's, so one it does not publish is not asked of the network either. did:web always means https,
+ * while PUBLIC_URL may be http in development, so the scheme is not compared.
  */
 export function localFirst(publicUrl: string, local: LocalDocuments, remote: DocumentFetcher): DocumentFetcher {
   const base = new URL(publicUrl)
@@ -33,20 +34,19 @@ export function localFirst(publicUrl: string, local: LocalDocuments, remote: Doc
   return async (url, request) => {
     const target = new URL(url)
     if (target.host === base.host && (target.pathname === basePath || target.pathname.startsWith(`${basePath}/`))) {
-      const document = await local(target.pathname.slice(basePath.length) + target.search, request.accept)
-      if (document !== undefined) return document
+      return local(target.pathname.slice(basePath.length) + target.search, request.accept)
     }
     return remote(url, request)
   }
 }
 
 interface CacheEntry {
-  expires: number
+  fetchedAt: number
   document: Promise<FetchedDocument>
 }
 
 /**
- * Caches successful fetches for up to each request's maxAgeMs (failures are not kept, so a flaky host is retried).
+ * Reuses a fetch for as long as each request's maxAgeMs allows (failures are not kept, so a flaky host is retried).
  * Concurrent requests for one URL share one fetch. Bounded: the oldest entries go first.
  */
 export function cachedFetcher(fetcher: DocumentFetcher, options: { maxEntries: number; now?: () => number }): DocumentFetcher {
@@ -55,12 +55,16 @@ export function cachedFetcher(fetcher: DocumentFetcher, options: { maxEntries: n
   return async (url, request) => {
     const key = `${request.accept}\u0000${url}`
     const cached = entries.get(key)
-    if (cached !== undefined && cached.expires > now()) return cached.document
-    entries.delete(key)
+    if (cached !== undefined && now() - cached.fetchedAt < request.maxAgeMs) return cached.document
     const document = fetcher(url, request)
     if (request.maxAgeMs > 0) {
-      entries.set(key, { expires: now() + request.maxAgeMs, document })
-      document.catch(() => entries.delete(key))
+      // Deleted first so the fresh entry counts as the newest.
+      entries.delete(key)
+      entries.set(key, { fetchedAt: now(), document })
+      // A failure that lands after a newer fetch replaced it must not evict the newer one.
+      document.catch(() => {
+        if (entries.get(key)?.document === document) entries.delete(key)
+      })
       if (entries.size > options.maxEntries) entries.delete(entries.keys().next().value!)
     }
     return document

@@ -57,7 +57,7 @@ export async function decodeInput(input: VerifyInput, fetch: DocumentFetcher): P
 
 /** A credential object, or an EnvelopedVerifiableCredential wrapping a VC-JWT. */
 export function fromJson(value: unknown, source: InputSource): DecodedInput {
-  if (typeof value === 'string') return fromText(value, source === 'json' ? 'jwt' : source)
+  if (typeof value === 'string') return fromText(value, 'jwt')
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError('Expected a credential: a JSON object, or a VC-JWT')
   assertShallow(value)
   const document = value as Record<string, unknown>

@@ -42,34 +42,43 @@ export async function resolveVerificationMethod(id: string, fetch: DocumentFetch
   throw new KeyResolutionError(`The verification method ${id} has the unknown scheme "${scheme}:"`)
 }
 
-/** did:key:z6Mk…: the key is the identifier. */
+/** did:key:z6Mk…: the key is the identifier; its one method is #<the key>. */
 function didKeyMethod(id: string): ResolvedKey {
   const did = id.split('#')[0]!
   const multibase = did.slice('did:key:'.length)
-  const raw = ed25519FromMultibase(multibase, id)
-  const fragment = id.includes('#') ? id.slice(id.indexOf('#') + 1) : undefined
-  if (fragment !== undefined && fragment !== multibase) throw new KeyResolutionError(`${id}: a did:key has only the key ${did}#${multibase}`)
-  return ed25519Key(id, did, raw, [id])
+  onlyMethod(id, did, multibase)
+  return ed25519Key(id, did, ed25519FromMultibase(multibase, id), [id])
 }
 
 /** did:jwk:<base64url JWK>: the key is the identifier; its one method is #0. */
 function didJwkMethod(id: string): ResolvedKey {
   const did = id.split('#')[0]!
-  let jwk: Json
+  onlyMethod(id, did, '0')
+  let jwk: unknown
   try {
-    jwk = JSON.parse(Buffer.from(did.slice('did:jwk:'.length), 'base64url').toString('utf8')) as Json
+    jwk = JSON.parse(Buffer.from(did.slice('did:jwk:'.length), 'base64url').toString('utf8'))
   } catch {
-    throw new KeyResolutionError(`${did} does not hold a JSON Web Key`)
+    jwk = undefined
   }
+  if (!isObject(jwk)) throw new KeyResolutionError(`${did} does not hold a JSON Web Key`)
   return keyFromJwk(id, did, jwk, [id, `${did}#0`])
+}
+
+/** A DID that is its own key has one verification method: any other fragment names nothing. */
+function onlyMethod(id: string, did: string, fragment: string): void {
+  if (id !== did && id !== `${did}#${fragment}`) throw new KeyResolutionError(`${id}: ${did} has only the key ${did}#${fragment}`)
 }
 
 /** did:web:host%3Aport:path → https://host:port/path/did.json (or /.well-known/did.json without a path). */
 export function didWebUrl(did: string): string {
-  const [host, ...path] = did.slice('did:web:'.length).split(':')
-  const hostname = decodeURIComponent(host!)
-  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(hostname)) throw new KeyResolutionError(`${did} does not name a valid host`)
-  const segments = path.map((segment) => decodeURIComponent(segment))
+  let parts: string[]
+  try {
+    parts = did.slice('did:web:'.length).split(':').map((part) => decodeURIComponent(part))
+  } catch {
+    throw new KeyResolutionError(`${did} is not a valid did:web: it has a malformed %-escape`)
+  }
+  const [hostname, ...segments] = parts
+  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(hostname!)) throw new KeyResolutionError(`${did} does not name a valid host`)
   return `https://${hostname}/${segments.length === 0 ? '.well-known' : segments.join('/')}/did.json`
 }
 
@@ -77,7 +86,7 @@ async function didWebMethod(id: string, fetch: DocumentFetcher): Promise<Resolve
   const did = id.split('#')[0]!
   const document = await fetchJson(didWebUrl(did), fetch, `the DID document of ${did}`)
   if (document.id !== did) throw new KeyResolutionError(`The DID document fetched for ${did} is about ${String(document.id)}`)
-  return methodIn(document, id)
+  return methodIn(document, did, id)
 }
 
 /** An https key URL: either a controller document (issuer profile, DID-like document) listing the key, or the key itself. */
@@ -85,12 +94,29 @@ async function httpMethod(id: string, fetch: DocumentFetcher): Promise<ResolvedK
   const documentUrl = id.split('#')[0]!
   const document = await fetchJson(documentUrl, fetch, `the key document ${documentUrl}`)
   if (document.id === id && typeof document.controller === 'string' && document.controller !== documentUrl) {
-    // A stand-alone key document: its controller must list it.
-    const controller = await fetchJson(document.controller.split('#')[0]!, fetch, `the controller document ${document.controller}`)
-    const key = keyFromMethod(document, id)
-    return { ...key, ...purposes(controller, document.controller) }
+    return standaloneKey(document, id, document.controller, fetch)
   }
-  return methodIn(document, id)
+  aboutItself(document, documentUrl)
+  return methodIn(document, documentUrl, id)
+}
+
+/** A key published on its own names its controller; only the controller's document, listing the key, makes it theirs. */
+async function standaloneKey(keyDocument: Json, id: string, controller: string, fetch: DocumentFetcher): Promise<ResolvedKey> {
+  const document = await fetchJson(controller, fetch, `the controller document ${controller}`)
+  aboutItself(document, controller)
+  const listed = purposes(document, controller)
+  if (![...idsIn(document.verificationMethod, controller), ...listed.assertionMethod, ...listed.authentication].includes(id)) {
+    throw new KeyResolutionError(`${controller} does not list the verification method ${id}`)
+  }
+  return { ...keyFromMethod(keyDocument, id, controller), ...listed }
+}
+
+/**
+ * A document speaks only for the URL it came from. One that claims another id (say, the issuer a forged badge names)
+ * would otherwise lend its keys to that id.
+ */
+function aboutItself(document: Json, url: string): void {
+  if (document.id !== undefined && document.id !== url) throw new KeyResolutionError(`The document at ${url} is about ${String(document.id)}`)
 }
 
 async function fetchJson(url: string, fetch: DocumentFetcher, what: string): Promise<Json> {
@@ -100,29 +126,37 @@ async function fetchJson(url: string, fetch: DocumentFetcher, what: string): Pro
   } catch (error) {
     throw new KeyResolutionError(`Could not fetch ${what}: ${(error as Error).message}`)
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new KeyResolutionError(`${what} is not a JSON object`)
-  return json as Json
+  if (!isObject(json)) throw new KeyResolutionError(`${what} is not a JSON object`)
+  return json
 }
 
-/** Finds method `id` in a controller document (verificationMethod, or embedded in a purpose) and reads its purposes. */
-function methodIn(document: Json, id: string): ResolvedKey {
-  const documentId = typeof document.id === 'string' ? document.id : id.split('#')[0]!
-  const candidates = [document.verificationMethod, document.assertionMethod, document.authentication]
-    .flatMap((value) => (Array.isArray(value) ? value : value === undefined ? [] : [value]))
-    .filter((value): value is Json => typeof value === 'object' && value !== null)
+/** Finds method `id` in the controller document of `documentId` (verificationMethod, or embedded in a purpose) and reads its purposes. */
+function methodIn(document: Json, documentId: string, id: string): ResolvedKey {
+  const candidates = [document.verificationMethod, document.assertionMethod, document.authentication].flatMap(listOf).filter(isObject)
   const method = candidates.find((candidate) => absolute(candidate.id, documentId) === id)
   if (method === undefined) throw new KeyResolutionError(`The document of ${documentId} does not list the verification method ${id}`)
   const controller = typeof method.controller === 'string' ? method.controller : documentId
-  const key = keyFromMethod(method, id, controller)
   if (controller !== documentId) throw new KeyResolutionError(`The verification method ${id} is controlled by ${controller}, not by ${documentId} which lists it`)
-  return { ...key, ...purposes(document, documentId) }
+  return { ...keyFromMethod(method, id, controller), ...purposes(document, documentId) }
 }
 
 function purposes(document: Json, documentId: string): Pick<ResolvedKey, 'assertionMethod' | 'authentication'> {
-  const ids = (value: unknown) => (Array.isArray(value) ? value : value === undefined ? [] : [value])
-    .map((entry) => absolute(typeof entry === 'string' ? entry : (entry as Json | null)?.id, documentId))
+  return { assertionMethod: idsIn(document.assertionMethod, documentId), authentication: idsIn(document.authentication, documentId) }
+}
+
+/** The method ids in a list of references and embedded methods. */
+function idsIn(value: unknown, documentId: string): string[] {
+  return listOf(value)
+    .map((entry) => absolute(isObject(entry) ? entry.id : entry, documentId))
     .filter((entry): entry is string => entry !== undefined)
-  return { assertionMethod: ids(document.assertionMethod), authentication: ids(document.authentication) }
+}
+
+function listOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : value === undefined ? [] : [value]
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** A relative method id (`#key-1`) is relative to its document. */
@@ -131,28 +165,19 @@ function absolute(id: unknown, documentId: string): string | undefined {
   return id.startsWith('#') ? `${documentId}${id}` : id
 }
 
-function keyFromMethod(method: Json, id: string, controller = String(method.controller)): Omit<ResolvedKey, 'assertionMethod' | 'authentication'> {
-  if (typeof method.publicKeyMultibase === 'string') {
-    const key = ed25519Key(id, controller, ed25519FromMultibase(method.publicKeyMultibase, id), [])
-    return { id: key.id, controller: key.controller, publicKey: key.publicKey, ed25519: key.ed25519 }
-  }
-  if (typeof method.publicKeyJwk === 'object' && method.publicKeyJwk !== null) {
-    const key = keyFromJwk(id, controller, method.publicKeyJwk as Json, [])
-    return { id: key.id, controller: key.controller, publicKey: key.publicKey, ...(key.ed25519 && { ed25519: key.ed25519 }) }
-  }
+/** The key a method holds; its purposes are the controller document's to say, so the caller fills them in. */
+function keyFromMethod(method: Json, id: string, controller: string): ResolvedKey {
+  if (typeof method.publicKeyMultibase === 'string') return ed25519Key(id, controller, ed25519FromMultibase(method.publicKeyMultibase, id), [])
+  if (isObject(method.publicKeyJwk)) return keyFromJwk(id, controller, method.publicKeyJwk, [])
   throw new KeyResolutionError(`The verification method ${id} has neither publicKeyMultibase nor publicKeyJwk`)
 }
 
 const ED25519_PREFIX = [0xed, 0x01]
 
 function ed25519FromMultibase(multibase: string, id: string): Uint8Array {
-  let bytes: Uint8Array
-  try {
-    if (!multibase.startsWith('z')) throw new Error('not base58btc')
-    bytes = base58.decode(multibase.slice(1))
-  } catch {
-    throw new KeyResolutionError(`The key of ${id} is not a base58btc multibase value`)
-  }
+  // base58-universal answers undefined, rather than throwing, for a character outside the base58 alphabet.
+  const bytes = multibase.startsWith('z') ? (base58.decode(multibase.slice(1)) as Uint8Array | undefined) : undefined
+  if (bytes === undefined) throw new KeyResolutionError(`The key of ${id} is not a base58btc multibase value`)
   if (bytes.length !== 34 || bytes[0] !== ED25519_PREFIX[0] || bytes[1] !== ED25519_PREFIX[1]) {
     throw new KeyResolutionError(`The key of ${id} is not an Ed25519 public key`)
   }

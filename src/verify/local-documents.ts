@@ -31,8 +31,9 @@ export function localDocuments(ctx: ServiceContext): LocalDocuments {
         const { contentType, body } = await read(ctx, match[1]!, accept)
         return { url, contentType, body: Buffer.from(body) }
       } catch (error) {
-        if (error instanceof AppError) throw new Error(`${url}: ${error.detail}`)
-        throw error
+        // The message lands in a public report: an AppError's detail is written for it, anything else (the database
+        // failing) may quote internals, so it is kept as the cause only.
+        throw new Error(`${url}: ${error instanceof AppError ? error.detail : 'Lanyard could not read it just now'}`, { cause: error })
       }
     }
     throw new Error(`${url} is not a document Lanyard publishes`)

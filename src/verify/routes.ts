@@ -1,10 +1,12 @@
 // HTTP for verification: POST /verify (anything: JSON, JWT, URL, baked image) and the VC-API verify endpoints.
 import multipart from '@fastify/multipart'
+import accepts from 'accepts'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../http/errors.js'
 import { problemResponses, problemSchema } from '../http/schemas.js'
+import { verifyFormPage, verifyResultPage } from '../pages/verify-page.js'
 import { decodeInput, fromJson, InputError, type VerifyInput } from './input.js'
 import type { Verifier } from './pipeline.js'
 import { verifyPresentation } from './presentation.js'
@@ -84,23 +86,48 @@ function invalidInput(error: unknown): never {
   throw error
 }
 
-/** The body as the pipeline's input, and the recipient to check when the JSON form asks for one. */
-async function verifyInputOf(request: FastifyRequest): Promise<{ input: VerifyInput; recipient?: { email?: string; id?: string } }> {
-  const body = request.body
-  if (request.isMultipart()) {
-    const file = await request.file()
-    if (file === undefined) throw new AppError('validation-failed', 400, 'the multipart body has no file; send the badge in a field named "file"', [{ pointer: '/file', message: 'required', in: 'body' }])
-    const bytes = await file.toBuffer()
-    return { input: IMAGE_TYPES.includes(file.mimetype) || bytes[0] === 0x89 || bytes[0] === 0x3c ? { kind: 'image', bytes } : { kind: 'text', value: bytes.toString('utf8') } }
+type Recipient = { email?: string; id?: string }
+
+function fieldErrors(issues: z.core.$ZodIssue[], prefix = ''): AppError {
+  const errors = issues.map((issue) => ({ pointer: `${prefix}/${issue.path.join('/')}`.replace(/\/$/, ''), message: issue.message, in: 'body' as const }))
+  return new AppError('validation-failed', 400, `the request body is not valid: ${errors.map((e) => `${e.pointer || '(root)'} ${e.message}`).join('; ')}`, errors)
+}
+
+/** A form upload (the verify page, or curl -F): a file, a pasted credential or a URL, and optionally an email to check. */
+async function multipartInput(request: FastifyRequest): Promise<{ input: VerifyInput; recipient?: Recipient }> {
+  const fields: Record<string, string> = {}
+  let file: { bytes: Buffer; mimetype: string } | undefined
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      const bytes = await part.toBuffer()
+      if (file === undefined && bytes.length > 0) file = { bytes, mimetype: part.mimetype }
+    } else if (typeof part.value === 'string') fields[part.fieldname] = part.value.trim()
   }
+  const email = fields.email ? z.email().max(320).safeParse(fields.email) : undefined
+  if (email && !email.success) throw fieldErrors(email.error.issues, '/email')
+  const recipient = email?.data ? { recipient: { email: email.data } } : {}
+  if (file !== undefined) {
+    const image = IMAGE_TYPES.includes(file.mimetype) || file.bytes[0] === 0x89 || file.bytes[0] === 0x3c
+    return { input: image ? { kind: 'image', bytes: file.bytes } : { kind: 'text', value: file.bytes.toString('utf8') }, ...recipient }
+  }
+  if (fields.credential) return { input: { kind: 'text', value: fields.credential }, ...recipient }
+  if (fields.url) {
+    const url = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).max(2048).safeParse(fields.url)
+    if (!url.success) throw fieldErrors(url.error.issues, '/url')
+    return { input: { kind: 'url', url: url.data }, ...recipient }
+  }
+  throw new AppError('validation-failed', 400, 'nothing to verify: upload the badge as "file", paste it as "credential", or give its "url"', [{ pointer: '/file', message: 'required', in: 'body' }])
+}
+
+/** The body as the pipeline's input, and the recipient to check when the JSON form asks for one. */
+async function verifyInputOf(request: FastifyRequest): Promise<{ input: VerifyInput; recipient?: Recipient }> {
+  const body = request.body
+  if (request.isMultipart()) return multipartInput(request)
   if (Buffer.isBuffer(body)) return { input: { kind: 'image', bytes: body } }
   if (typeof body === 'string') return { input: { kind: 'text', value: body } }
   if (typeof body === 'object' && body !== null && !Array.isArray(body) && ['credential', 'jwt', 'url', 'recipient'].some((key) => key in body)) {
     const parsed = wrappedInput.safeParse(body)
-    if (!parsed.success) {
-      const errors = parsed.error.issues.map((issue) => ({ pointer: `/${issue.path.join('/')}`.replace(/^\/$/, ''), message: issue.message, in: 'body' as const }))
-      throw new AppError('validation-failed', 400, `the request body is not valid: ${errors.map((e) => `${e.pointer || '(root)'} ${e.message}`).join('; ')}`, errors)
-    }
+    if (!parsed.success) throw fieldErrors(parsed.error.issues)
     const { credential, jwt, url, recipient } = parsed.data
     const input: VerifyInput = url !== undefined ? { kind: 'url', url } : { kind: 'json', value: credential ?? jwt }
     return { input, ...(recipient && { recipient }) }
@@ -142,13 +169,29 @@ export function verifyRoutes(verifier: Verifier, options: { bodyLimit: number })
         description: 'Body: `application/json` (the credential, or `{ "credential" | "jwt" | "url": …, "recipient"?: { "email" } }`), ' +
           'a compact VC-JWT as `text/plain` or `application/vc+jwt`, a baked image as `image/png` or `image/svg+xml`, or ' +
           '`multipart/form-data` with the badge in the field `file`. A badge that does not verify is still a 200: read `verified` and `checks`.',
-        response: { 200: reportSchema, ...problemResponses }
+        response: { 200: { description: 'the report (JSON), or the result page when the client prefers text/html', content: { 'application/json': { schema: reportSchema }, 'text/html': { schema: z.string() } } }, ...problemResponses }
       }
-    }, async (request) => {
-      const { input, recipient } = await verifyInputOf(request)
-      const decoded = await decodeInput(input, verifier.fetch).catch(invalidInput)
-      return verifier.verify(decoded, recipient ? { recipient } : {})
+    }, async (request, reply) => {
+      // A browser posting the verify page's form gets a page back; everyone else gets JSON.
+      const html = accepts(request.raw).type(['application/json', 'text/html']) === 'text/html'
+      try {
+        const { input, recipient } = await verifyInputOf(request)
+        const decoded = await decodeInput(input, verifier.fetch).catch(invalidInput)
+        const report = await verifier.verify(decoded, recipient ? { recipient } : {})
+        return html ? reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(verifyResultPage(report)) : report
+      } catch (error) {
+        if (html && error instanceof AppError) return reply.code(400).type('text/html; charset=utf-8').send(verifyFormPage({ error: error.detail }))
+        throw error
+      }
     })
+
+    app.get('/verify', {
+      schema: {
+        tags: TAGS,
+        summary: 'A page where a person pastes a badge (JSON or JWT) or its URL, or uploads a baked image, and sees the result',
+        response: { 200: { description: 'the page', content: { 'text/html': { schema: z.string() } } } }
+      }
+    }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(verifyFormPage()))
 
     app.post('/credentials/verify', {
       schema: {

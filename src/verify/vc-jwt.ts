@@ -4,7 +4,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto'
 import { compactVerify, decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose'
 import { w3cDate } from '../crypto/w3c-date.js'
 import type { DocumentFetcher } from './documents.js'
-import { KeyResolutionError, resolveVerificationMethod, type ResolvedKey } from './keys.js'
+import { resolveVerificationMethod, type KeyResolutionError, type ResolvedKey } from './keys.js'
 
 /** RS256 is OB 3.0's required algorithm; EdDSA and ES256 are what other issuers (and Lanyard on request) use. */
 export const JWT_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', 'Ed25519'] as const
@@ -74,28 +74,34 @@ export async function verifyVcJwtProof(decoded: DecodedVcJwt, fetch: DocumentFet
   const alg = header.alg
   if (alg === undefined || alg === 'none') return { verified: false, message: 'The JWT is not signed (alg "none"), and unsigned credentials are never accepted' }
   if (!(JWT_ALGORITHMS as readonly string[]).includes(alg)) return { verified: false, message: `The JWT algorithm "${alg}" is not supported (${JWT_ALGORITHMS.join(', ')} are)` }
-  const extra = Object.keys(header).filter((name) => !['alg', 'typ', 'kid', 'jwk', 'cty'].includes(name))
   if (header.typ !== undefined && header.typ !== 'JWT' && header.typ !== 'vc+jwt' && header.typ !== 'vc+ld+json+jwt') {
     return { verified: false, message: `The JWT header typ "${header.typ}" is not one OB 3.0 allows ("JWT")` }
   }
-  if (extra.includes('crit')) return { verified: false, message: 'The JWT header has critical extensions Lanyard does not understand' }
+  if ('crit' in header) return { verified: false, message: 'The JWT header has critical extensions Lanyard does not understand' }
 
   let publicKey: KeyObject
   let key: ResolvedKey | undefined
   let embeddedJwk: Record<string, unknown> | undefined
-  try {
-    if (typeof header.kid === 'string') {
+  if (typeof header.kid === 'string') {
+    try {
       key = await resolveVerificationMethod(absoluteKid(header.kid, issuerIdOf(credential)), fetch)
-      publicKey = key.publicKey
-    } else if (typeof header.jwk === 'object' && header.jwk !== null) {
-      embeddedJwk = header.jwk as Record<string, unknown>
-      if ('d' in embeddedJwk) return { verified: false, message: 'The JWT header embeds a private key; it must hold only the public key' }
-      publicKey = createPublicKey({ format: 'jwk', key: embeddedJwk as never })
-    } else {
-      return { verified: false, message: 'The JWT header names no key: OB 3.0 requires "kid" or "jwk"' }
+    } catch (error) {
+      // resolveVerificationMethod throws only KeyResolutionError, whose message is written for the report.
+      return { verified: false, message: (error as KeyResolutionError).message }
     }
-  } catch (error) {
-    return { verified: false, message: error instanceof KeyResolutionError ? error.message : 'The JWT header\'s "jwk" is not a usable public key' }
+    // As for Data Integrity proofs: a key its controller lists only for logging in (authentication) does not issue.
+    if (!key.assertionMethod.includes(key.id)) return { verified: false, message: `The key ${key.id} is not one ${key.controller} lists for issuing credentials (assertionMethod)` }
+    publicKey = key.publicKey
+  } else if (typeof header.jwk === 'object' && header.jwk !== null) {
+    embeddedJwk = header.jwk as Record<string, unknown>
+    if ('d' in embeddedJwk) return { verified: false, message: 'The JWT header embeds a private key; it must hold only the public key' }
+    try {
+      publicKey = createPublicKey({ format: 'jwk', key: embeddedJwk as never })
+    } catch {
+      return { verified: false, message: 'The JWT header\'s "jwk" is not a usable public key' }
+    }
+  } else {
+    return { verified: false, message: 'The JWT header names no key: OB 3.0 requires "kid" or "jwk"' }
   }
 
   try {

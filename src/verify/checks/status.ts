@@ -61,7 +61,7 @@ async function checkBitstringEntry(credential: Json, entry: Json, deps: StatusDe
   const purpose = entry.statusPurpose
   const url = entry.statusListCredential
   const index = typeof entry.statusListIndex === 'number' ? entry.statusListIndex : /^\d{1,10}$/.test(String(entry.statusListIndex)) ? Number(entry.statusListIndex) : NaN
-  if (typeof url !== 'string' || !Number.isSafeInteger(index) || typeof purpose !== 'string') {
+  if (typeof url !== 'string' || !Number.isSafeInteger(index) || index < 0 || typeof purpose !== 'string') {
     return failed('status', 'The status entry lacks a statusListCredential URL, a statusListIndex or a statusPurpose, so the status could not be checked')
   }
   if ((entry.statusSize ?? 1) !== 1) return failed('status', `Status entries of ${String(entry.statusSize)} bits are not supported, so the status could not be checked`)
@@ -98,10 +98,11 @@ async function verifiedList(url: string, deps: StatusDeps): Promise<VerifiedList
   let list = deps.lists.get(hash)
   if (list === undefined) {
     list = await verifyListDocument(document, deps.fetch)
+    // Only a list that verified is kept: a failure may be passing (the issuer's DID document or JWK Set was unreachable).
+    if (list.problem !== undefined) return list
     deps.lists.set(hash, list)
     if (deps.lists.size > VERIFIED_LIST_CACHE_SIZE) deps.lists.delete(deps.lists.keys().next().value!)
   }
-  if (list.problem !== undefined) return list
   const validity = checkValidity(list.dates, deps.now)
   return validity.status === 'failed' ? { ...list, problem: `the list itself is not valid now (${validity.message})` } : list
 }

@@ -1,0 +1,58 @@
+// `npm run measure:pages`: server time to render a badge page (which verifies the badge live) and to bake its PNG and
+// SVG, and how much bigger a baked PNG is than its source image. A measurement, not a test (see measure-issuing.ts).
+import { crc32, deflateSync } from 'node:zlib'
+import { percentile, runConcurrently, startMeasuredLanyard } from './measure-kit.js'
+
+const COUNT = 200
+const CONCURRENCY = 8
+
+function chunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8)
+  head.writeUInt32BE(data.length, 0)
+  head.write(type, 4, 'latin1')
+  const crc = Buffer.alloc(4)
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0)
+  return Buffer.concat([head, data, crc])
+}
+
+/** A 256×256 RGB gradient: about the size and entropy of a small badge image. */
+function gradientPng(size = 256): Buffer {
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(size, 0)
+  ihdr.writeUInt32BE(size, 4)
+  ihdr.set([8, 2, 0, 0, 0], 8)
+  const rows = Array.from({ length: size }, (_, y) => Buffer.from([0, ...Array.from({ length: size }, (_, x) => [x, y, (x * y) % 256]).flat()]))
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))])
+}
+
+const png = gradientPng()
+const lanyard = await startMeasuredLanyard()
+const achievement = await lanyard.post('/v1/issuers/' + (await lanyard.post<{ id: string }>('/v1/issuers', { name: 'Page College', url: 'https://page.example.edu' })).id + '/achievements', {
+  name: 'Safe Welding', description: 'Welds a butt joint to code.', criteria: { narrative: 'Pass the practical exam.' },
+  image: { id: `data:image/png;base64,${png.toString('base64')}` }
+})
+type Issued = { credentials: { id: string; credential: object; jwt?: string }[] }
+const { credentials } = await lanyard.post<Issued>('/v1/credentials/batch', {
+  achievementId: achievement.id, items: Array.from({ length: COUNT }, (_, i) => ({ recipient: { email: `l${i}@example.com`, name: `Learner ${i}` } }))
+})
+console.log(`database: ${lanyard.databaseLabel}; ${COUNT} requests per row, ${CONCURRENCY} concurrent`)
+
+for (const [label, path, accept] of [
+  ['badge page (text/html, live verify)', '', 'text/html'],
+  ['badge.png (bake)', '/badge.png', 'image/png'],
+  ['badge.svg (bake)', '/badge.svg', 'image/svg+xml']
+] as const) {
+  const started = performance.now()
+  const latencies = await runConcurrently(COUNT, CONCURRENCY, async (n) => {
+    const res = await lanyard.get(`/credentials/${credentials[n]!.id}${path}`, { accept })
+    if (!res.ok) throw new Error(`${path} answered ${res.status}`)
+    await res.arrayBuffer()
+  })
+  console.log(`${label.padEnd(36)} ${(COUNT / ((performance.now() - started) / 1000)).toFixed(0).padStart(5)}/s  (p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms)`)
+}
+
+const baked = Buffer.from(await (await lanyard.get(`/credentials/${credentials[0]!.id}/badge.png`)).arrayBuffer())
+const credentialBytes = Buffer.byteLength(JSON.stringify(credentials[0]!.credential))
+console.log(`baked PNG: ${baked.length} bytes from a ${png.length}-byte image and a ${credentialBytes}-byte credential ` +
+  `(+${baked.length - png.length} bytes, ${((baked.length / png.length - 1) * 100).toFixed(1)} % larger)`)
+await lanyard.close()

@@ -1,0 +1,74 @@
+// A credential's badge image with the credential baked in (OB 3.0 §5): the achievement's own PNG or SVG, or, without one,
+// a generated SVG badge. What is baked is the credential exactly as signed: the JSON text, or the VC-JWT.
+import { DOMImplementation, XMLSerializer } from '@xmldom/xmldom'
+import type { ServiceContext } from '../context.js'
+import { findAchievementImage } from '../achievements/store.js'
+import { bakePng, bakeSvg, generatedBadgeSvg } from '../baking/bake.js'
+import type { CredentialRow } from '../db/schema.js'
+import { AppError } from '../http/errors.js'
+import { credentialDocument } from './view.js'
+
+export type BadgeImageKind = 'png' | 'svg'
+
+export interface BadgeImage {
+  mediaType: 'image/png' | 'image/svg+xml'
+  body: Buffer
+}
+
+const SVG_NAMESPACE = 'http://www.w3.org/2000/svg'
+
+/** The achievement's stored image; undefined when it has none or only an https URL (never fetched to bake: it is not ours). */
+async function storedImage(ctx: ServiceContext, achievementId: string | null): Promise<{ mediaType: string; bytes: Buffer } | undefined> {
+  const row = achievementId === null ? undefined : await findAchievementImage(ctx.db, achievementId)
+  // PGlite reads bytea as a Uint8Array, pg as a Buffer.
+  return row?.image_data ? { mediaType: row.image_media_type!, bytes: Buffer.from(row.image_data) } : undefined
+}
+
+/** Whether a badge.png exists for this credential (only when its achievement has a stored PNG). */
+export async function hasPngBadge(ctx: ServiceContext, row: Pick<CredentialRow, 'achievement_id'>): Promise<boolean> {
+  return (await storedImage(ctx, row.achievement_id))?.mediaType === 'image/png'
+}
+
+export async function badgeImage(ctx: ServiceContext, row: CredentialRow, kind: BadgeImageKind): Promise<BadgeImage> {
+  const image = await storedImage(ctx, row.achievement_id)
+  const text = row.signed
+  if (kind === 'png') {
+    if (image?.mediaType !== 'image/png') {
+      throw new AppError('no-png-badge', 404, `this badge has no PNG image; its baked SVG is at ${ctx.publicUrl}/credentials/${row.id}/badge.svg`)
+    }
+    return { mediaType: 'image/png', body: bakePng(image.bytes, text) }
+  }
+  const credential = { kind: row.format === 'vc-jwt' ? 'jwt' as const : 'json' as const, text }
+  const source = image?.mediaType === 'image/svg+xml' ? image.bytes
+    : image?.mediaType === 'image/png' ? svgShowingPng(image.bytes)
+    : defaultBadge(row)
+  return { mediaType: 'image/svg+xml', body: Buffer.from(bakeSvg(source, credential)) }
+}
+
+/** The generated badge names the achievement; a VC-API credential (any W3C credential) may have none, or several subjects. */
+function defaultBadge(row: CredentialRow): string {
+  const document = credentialDocument(row)
+  const subject = [document.credentialSubject].flat()[0] as { achievement?: { name?: unknown } } | undefined
+  const issuer = document.issuer as { name?: unknown } | string
+  const name = [subject?.achievement?.name, document.name].find((value): value is string => typeof value === 'string') ?? 'Verifiable Credential'
+  const issuerName = typeof issuer === 'object' && typeof issuer.name === 'string' ? { issuerName: issuer.name } : {}
+  return generatedBadgeSvg({ name, ...issuerName })
+}
+
+/** An SVG that shows a PNG at its own size, so a PNG-only badge also has an SVG form to bake into. */
+function svgShowingPng(png: Buffer): string {
+  // IHDR is the first chunk: width and height are its first two 4-byte fields (bytes 16–23 of the file).
+  const width = png.readUInt32BE(16)
+  const height = png.readUInt32BE(20)
+  const document = new DOMImplementation().createDocument(SVG_NAMESPACE, 'svg', null)
+  const svg = document.documentElement!
+  svg.setAttribute('width', String(width))
+  svg.setAttribute('height', String(height))
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`)
+  const image = document.createElementNS(SVG_NAMESPACE, 'image')
+  image.setAttribute('width', String(width))
+  image.setAttribute('height', String(height))
+  image.setAttribute('href', `data:image/png;base64,${png.toString('base64')}`)
+  svg.appendChild(image)
+  return new XMLSerializer().serializeToString(document)
+}
