@@ -1,10 +1,11 @@
 // `npm run measure:pages`: server time to render a badge page (which verifies the badge live) and to bake its PNG and
-// SVG, and how much bigger a baked PNG is than its source image. A measurement, not a test (see measure-issuing.ts).
+// SVG, and how much bigger a baked PNG is than its source image. MEASURE_CONCURRENCY (default 8) sets the load; 1 gives
+// the server time of one request. A measurement, not a test (see measure-issuing.ts).
 import { crc32, deflateSync } from 'node:zlib'
 import { percentile, runConcurrently, startMeasuredLanyard } from './measure-kit.js'
 
 const COUNT = 200
-const CONCURRENCY = 8
+const CONCURRENCY = Number(process.env.MEASURE_CONCURRENCY ?? 8)
 
 function chunk(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(8)

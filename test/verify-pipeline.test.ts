@@ -160,3 +160,12 @@ t.test('a VC 1.1 presentation with its proof in a list', async (t) => {
   const report = await verifyPresentation(verifier, v1, { challenge: 'v1' })
   t.match(report.checks, [{ check: 'format', status: 'passed' }, { check: 'proof', status: 'failed' }], 'its signature was over the VC 2.0 form, so it fails — but it is read')
 })
+
+t.test('JSON-LD safe mode names what it could not read', async (t) => {
+  const verifier = createVerifier({ fetch: fixtureWeb().fetch })
+  const unsigned = fixture('simple-noproof.json')
+  unsigned.credentialSubject = { '@language': 'en' }
+  t.match((await verifier.verify({ credential: unsigned })).checks[0], { check: 'format', status: 'failed', message: /do not define every term it uses \(Dropping object with only @language/ })
+  unsigned.credentialSubject = { id: 'did:example:x', name: { '@value': 'a', '@language': 5 } }
+  t.match((await verifier.verify({ credential: unsigned })).checks[0], { check: 'format', status: 'failed', message: /^Not valid JSON-LD: / })
+})

@@ -133,7 +133,7 @@ export async function verifyEmbeddedProofs(document: Json, fetch: DocumentFetche
 
 
 interface JsonLdError extends Error {
-  details?: { url?: string; event?: { code?: string; message?: string; details?: Record<string, unknown> } }
+  details?: { url?: string; event?: { code: string; message: string; details?: Record<string, unknown> } }
 }
 
 function isJsonLdProblem(error: Error): boolean {
@@ -143,11 +143,11 @@ function isJsonLdProblem(error: Error): boolean {
 /** jsonld.js errors, in words: an unknown context, or a term the contexts do not define (safe mode). */
 export function jsonLdMessage(error: Error): string {
   const { name, details } = error as JsonLdError
-  if (name === 'jsonld.InvalidUrl') return `it uses the JSON-LD context ${details?.url} which Lanyard does not know (it never fetches contexts)`
+  if (name === 'jsonld.InvalidUrl') return `it uses the JSON-LD context ${details!.url} which Lanyard does not know (it never fetches contexts)`
   const event = details?.event
   if (event !== undefined) {
     const term = event.details?.term ?? event.details?.property ?? event.details?.type ?? event.details?.iri
-    return `the JSON-LD contexts do not define ${term === undefined ? 'every term it uses' : `"${String(term)}"`} (${event.message ?? event.code})`
+    return `the JSON-LD contexts do not define ${term === undefined ? 'every term it uses' : `"${String(term)}"`} (${event.message})`
   }
   return error.message
 }
