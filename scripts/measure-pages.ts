@@ -1,20 +1,12 @@
 // `npm run measure:pages`: server time to render a badge page (which verifies the badge live) and to bake its PNG and
 // SVG, and how much bigger a baked PNG is than its source image. MEASURE_CONCURRENCY (default 8) sets the load; 1 gives
 // the server time of one request. A measurement, not a test (see measure-issuing.ts).
-import { crc32, deflateSync } from 'node:zlib'
+import { deflateSync } from 'node:zlib'
+import { encodePng } from '../src/baking/png-chunks.js'
 import { percentile, runConcurrently, startMeasuredLanyard } from './measure-kit.js'
 
 const COUNT = 200
 const CONCURRENCY = Number(process.env.MEASURE_CONCURRENCY ?? 8)
-
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8)
-  head.writeUInt32BE(data.length, 0)
-  head.write(type, 4, 'latin1')
-  const crc = Buffer.alloc(4)
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0)
-  return Buffer.concat([head, data, crc])
-}
 
 /** A 256×256 RGB gradient: about the size and entropy of a small badge image. */
 function gradientPng(size = 256): Buffer {
@@ -23,7 +15,7 @@ function gradientPng(size = 256): Buffer {
   ihdr.writeUInt32BE(size, 4)
   ihdr.set([8, 2, 0, 0, 0], 8)
   const rows = Array.from({ length: size }, (_, y) => Buffer.from([0, ...Array.from({ length: size }, (_, x) => [x, y, (x * y) % 256]).flat()]))
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))])
+  return encodePng([{ type: 'IHDR', data: ihdr }, { type: 'IDAT', data: deflateSync(Buffer.concat(rows)) }, { type: 'IEND', data: new Uint8Array(0) }])
 }
 
 const png = gradientPng()

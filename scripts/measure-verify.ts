@@ -1,7 +1,9 @@
 // `npm run measure:verify`: verifications per second over HTTP (POST /verify, 8 concurrent) of Lanyard's own credentials
 // in each format, and of one baked into a PNG. A measurement, not a test (see measure-issuing.ts); `npm run bench`
 // (issue 7) will take these rows over.
-import { crc32, deflateSync } from 'node:zlib'
+import { deflateSync } from 'node:zlib'
+import { bakePng } from '../src/baking/bake.js'
+import { encodePng } from '../src/baking/png-chunks.js'
 import { percentile, runConcurrently, startMeasuredLanyard } from './measure-kit.js'
 
 const CONCURRENCY = 8
@@ -12,21 +14,14 @@ const FORMATS = [
   { format: 'vc-jwt', jwtAlg: 'RS256' }, { format: 'vc-jwt', jwtAlg: 'ES256' }, { format: 'vc-jwt', jwtAlg: 'EdDSA' }
 ]
 
-/** A PNG chunk: length, type, data, CRC over type and data. */
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8)
-  head.writeUInt32BE(data.length, 0)
-  head.write(type, 4, 'latin1')
-  const crc = Buffer.alloc(4)
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0)
-  return Buffer.concat([head, data, crc])
-}
-
-/** A 1×1 PNG with the credential baked in (uncompressed iTXt `openbadgecredential`, as OB 3.0 §5 says). */
+/** A 1×1 PNG with the credential baked in, by the same code that serves /credentials/:id/badge.png. */
 function bakedPng(text: string): Buffer {
-  const ihdr = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0])
-  const itxt = Buffer.concat([Buffer.from('openbadgecredential\0\0\0\0\0', 'latin1'), Buffer.from(text, 'utf8')])
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('iTXt', itxt), chunk('IDAT', deflateSync(Buffer.from([0, 0]))), chunk('IEND', Buffer.alloc(0))])
+  const image = encodePng([
+    { type: 'IHDR', data: Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0) },
+    { type: 'IDAT', data: deflateSync(Uint8Array.of(0, 0)) },
+    { type: 'IEND', data: new Uint8Array(0) }
+  ])
+  return bakePng(image, text)
 }
 
 const lanyard = await startMeasuredLanyard()

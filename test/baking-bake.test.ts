@@ -4,6 +4,7 @@ import { DOMParser, type Document, type Element } from '@xmldom/xmldom'
 import t, { type Test } from 'tap'
 import { BakedImageError, bakePng, bakeSvg, generatedBadgeSvg, sanitizeSvg, type BakedImageReason } from '../src/baking/bake.js'
 import { extractFromPng, extractFromSvg } from '../src/baking/extract.js'
+import { chunk, SIGNATURE } from './helpers/png.js'
 
 // The official 1EdTech validator's baked fixtures, in ../shared beside the repo.
 const FIXTURES = new URL('../../shared/ob3/examples/validator-ob30/', import.meta.url)
@@ -16,17 +17,6 @@ const SVG = 'http://www.w3.org/2000/svg'
 const json = JSON.stringify({ ...(JSON.parse(fixture('simple.json').toString('utf8')) as object), name: 'Zoë’s Teamwork Badge 🎓 チームワーク' })
 const jwt = fixture('simple.jwt').toString('utf8').trim()
 
-// Test-side PNG reading and writing, independent of src/baking so the two check each other.
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
-
-function chunk(type: string, data: Uint8Array | string): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), Buffer.from(data)])
-  const length = Buffer.alloc(4)
-  length.writeUInt32BE(body.length - 4)
-  const crc = Buffer.alloc(4)
-  crc.writeUInt32BE(crc32(body))
-  return Buffer.concat([length, body, crc])
-}
 
 const itxt = (keyword: string, text: string): Buffer => chunk('iTXt', Buffer.concat([Buffer.from(`${keyword}\0\0\0\0\0`), Buffer.from(text)]))
 

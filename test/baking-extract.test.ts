@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { crc32, deflateSync } from 'node:zlib'
+import { deflateSync } from 'node:zlib'
 import t, { type Test } from 'tap'
 import {
   BakedImageError,
@@ -13,22 +13,12 @@ import {
   sniffImageType,
   type BakedImageReason
 } from '../src/baking/extract.js'
+import { chunk, SIGNATURE } from './helpers/png.js'
 
 // The official 1EdTech validator's baked fixtures, in ../shared beside the repo.
 const FIXTURES = new URL('../../shared/ob3/examples/validator-ob30/', import.meta.url)
 const fixture = (name: string): Buffer => readFileSync(new URL(name, FIXTURES))
 
-// Test-side PNG building, written independently of src/baking so the two check each other.
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
-
-function chunk(type: string, data: Uint8Array | string): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), Buffer.from(data)])
-  const length = Buffer.alloc(4)
-  length.writeUInt32BE(body.length - 4)
-  const crc = Buffer.alloc(4)
-  crc.writeUInt32BE(crc32(body))
-  return Buffer.concat([length, body, crc])
-}
 
 /** An iTXt chunk: keyword, NUL, compression flag and method, empty language tag and translated keyword, text. */
 function itxt(keyword: string, text: Uint8Array | string, compression = 0): Buffer {

@@ -1,13 +1,16 @@
-// A small, valid PNG built in code (a solid square), for achievements that need an image in tests.
+// Test-side PNG writing, independent of src/baking so the two check each other: chunks, and small solid images.
 import { crc32, deflateSync } from 'node:zlib'
 
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8)
-  head.writeUInt32BE(data.length, 0)
-  head.write(type, 4, 'latin1')
+export const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+
+/** A PNG chunk: length, type, data, CRC over type and data. */
+export function chunk(type: string, data: Uint8Array | string): Buffer {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), Buffer.from(data)])
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(body.length - 4)
   const crc = Buffer.alloc(4)
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0)
-  return Buffer.concat([head, data, crc])
+  crc.writeUInt32BE(crc32(body))
+  return Buffer.concat([length, body, crc])
 }
 
 /** A `size`×`size` RGB PNG of one colour. */
@@ -18,7 +21,7 @@ export function solidPng(size = 64, rgb: [number, number, number] = [30, 90, 160
   ihdr.set([8, 2, 0, 0, 0], 8)
   const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: size }, () => rgb).flat())])
   const pixels = Buffer.concat(Array.from({ length: size }, () => row))
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(pixels)), chunk('IEND', Buffer.alloc(0))])
+  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(pixels)), chunk('IEND', Buffer.alloc(0))])
 }
 
 export const solidPngDataUri = (size?: number) => `data:image/png;base64,${solidPng(size).toString('base64')}`
