@@ -169,3 +169,12 @@ t.test('JSON-LD safe mode names what it could not read', async (t) => {
   unsigned.credentialSubject = { id: 'did:example:x', name: { '@value': 'a', '@language': 5 } }
   t.match((await verifier.verify({ credential: unsigned })).checks[0], { check: 'format', status: 'failed', message: /^Not valid JSON-LD: / })
 })
+
+t.test('a presentation using a context Lanyard does not ship cannot have its proof checked, and says why', async (t) => {
+  const verifier = createVerifier({ fetch: fixtureWeb().fetch })
+  const holder = await newHolder()
+  const signed = await presentation(holder, [], { challenge: 'ctx' })
+  signed['@context'] = [...signed['@context'], 'https://example.com/unknown-context.jsonld']
+  const report = await verifyPresentation(verifier, signed, { challenge: 'ctx' })
+  t.match(report.checks[1], { check: 'proof', status: 'failed', message: 'The signature could not be checked: it uses the JSON-LD context https://example.com/unknown-context.jsonld which Lanyard does not know (it never fetches contexts)' })
+})
