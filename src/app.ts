@@ -15,6 +15,7 @@ import type { Keyring } from './crypto/keyring.js'
 import type { Database } from './db/schema.js'
 import { adminCredentialRoutes, publicCredentialRoutes, vcApiIssueRoutes } from './credentials/routes.js'
 import { healthRoutes } from './health/routes.js'
+import { createSigningPool, inProcessSigner } from './crypto/signing-pool.js'
 import { bearerAuthentication } from './http/auth.js'
 import { registerErrorHandling } from './http/errors.js'
 import { loggerOptions } from './http/logging.js'
@@ -75,7 +76,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   })
   await registerOpenApi(app)
 
-  const ctx: ServiceContext = { db: deps.db, keyring: deps.keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE }
+  const pool = config.LANYARD_SIGNING_THREADS > 0 ? createSigningPool(config.LANYARD_SIGNING_THREADS) : undefined
+  if (pool !== undefined) app.addHook('onClose', () => pool.close())
+  const ctx: ServiceContext = {
+    db: deps.db, keyring: deps.keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE,
+    signDataIntegrity: pool?.sign ?? inProcessSigner
+  }
 
   await app.register(healthRoutes(ctx))
 

@@ -1,4 +1,5 @@
 // Environment → typed, validated Config. Every default lives here; nothing else reads process.env.
+import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -38,6 +39,8 @@ export const configSchema = z.object({
   BODY_LIMIT: positiveInt.default(1_048_576),
   /** Requests per minute per client address on the public (unauthenticated) routes. */
   PUBLIC_RATE_LIMIT: positiveInt.default(600),
+  /** Threads that sign Data Integrity proofs (one per core by default); 0 signs on the event loop. */
+  LANYARD_SIGNING_THREADS: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
   /** Entries per status list: 131,072 is the Bitstring Status List minimum for herd privacy; smaller (a multiple of 8) only outside production, for tests. */
   STATUS_LIST_SIZE: positiveInt.multipleOf(8, 'expected a multiple of 8').default(MIN_STATUS_LIST_SIZE)
 })

@@ -1,6 +1,7 @@
 // What services are given: the database, the keyring and the settings they need. No module-level singletons.
 import type { Kysely } from 'kysely'
 import type { Keyring } from './crypto/keyring.js'
+import type { DataIntegritySigner } from './crypto/signing-pool.js'
 import type { Database } from './db/schema.js'
 import type { Principal } from './http/auth.js'
 
@@ -11,6 +12,8 @@ export interface ServiceContext {
   publicUrl: string
   /** Entries in each new status list (STATUS_LIST_SIZE). */
   statusListSize: number
+  /** Signs a Data Integrity proof: on the signing threads (LANYARD_SIGNING_THREADS), or in-process when there are none. */
+  signDataIntegrity: DataIntegritySigner
 }
 
 /** Who is acting, for access checks and the audit log. */

@@ -4,6 +4,7 @@ import t from 'tap'
 import { issuerSigner } from '../src/issuers/service.js'
 import { admin, buildTestApp, createIssuer, onEachDatabase } from './helpers/app.js'
 import { officialSchemaValidator } from './helpers/ob3.js'
+import { inProcessSigner } from '../src/crypto/signing-pool.js'
 
 const validateProfile = officialSchemaValidator('profile')
 
@@ -18,7 +19,7 @@ function verifyWithMultikey(publicKeyMultibase: string, message: Buffer, signatu
 
 await onEachDatabase(t, async (t, database) => {
   const { app, config, db, keyring } = await buildTestApp(t, database)
-  const ctx = { db, keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE }
+  const ctx = { db, keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE, signDataIntegrity: inProcessSigner }
   const caller = { principal: { kind: 'admin' as const }, requestId: 'test' }
 
   await t.test('creating an issuer answers 201 with a did:web under PUBLIC_URL and one active Ed25519 key', async (t) => {

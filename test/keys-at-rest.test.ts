@@ -4,11 +4,12 @@ import { createKeyring } from '../src/crypto/keyring.js'
 import { issuerSigner } from '../src/issuers/service.js'
 import { AppError } from '../src/http/errors.js'
 import { buildTestApp, createIssuer, onEachDatabase, TEST_MASTER_KEY } from './helpers/app.js'
+import { inProcessSigner } from '../src/crypto/signing-pool.js'
 
 await onEachDatabase(t, async (t, database) => {
   const { app, db, config } = await buildTestApp(t, database)
   const issuer = await createIssuer(app)
-  const ctx = { db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE }
+  const ctx = { db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE, signDataIntegrity: inProcessSigner }
   const caller = { principal: { kind: 'admin' as const }, requestId: 'test' }
 
   await t.test('the stored key row holds no plaintext private key', async (t) => {

@@ -356,12 +356,12 @@ t.test('signCredential turns an unsignable credential into a 422 and lets other 
   }
   const proof = { format: 'eddsa-rdfc-2022' as const, jwtAlg: 'RS256' as const }
   const undefinedTerm = { ...openBadge(keyEd25519.controller), favouriteColour: 'teal' }
-  await t.rejects(signCredential(undefinedTerm, proof, signer), { constructor: AppError, code: 'credential-unsignable', status: 422 })
+  await t.rejects(signCredential(undefinedTerm, proof, signer, signDataIntegrity), { constructor: AppError, code: 'credential-unsignable', status: 422 })
   const notVc = { ...openBadge(keyEd25519.controller), credentialSubject: { id: 'not a uri', type: ['AchievementSubject'] } }
-  await t.rejects(signCredential(notVc, proof, signer), { code: 'credential-unsignable', message: /not a valid verifiable credential/ })
+  await t.rejects(signCredential(notVc, proof, signer, signDataIntegrity), { code: 'credential-unsignable', message: /not a valid verifiable credential/ })
   // A public key where the private one belongs is our fault, not the caller's: it must stay a plain error (a 500).
   const broken = { ...signer, privateKey: generateKeyPairSync('ed25519').publicKey }
-  const error = await signCredential(openBadge(keyEd25519.controller), proof, broken).catch((e: unknown) => e)
+  const error = await signCredential(openBadge(keyEd25519.controller), proof, broken, signDataIntegrity).catch((e: unknown) => e)
   t.notOk(error instanceof AppError)
   t.type(error, Error)
 })

@@ -1,5 +1,6 @@
 // Signs a built credential in the requested format with an issuer key, and keeps the exact bytes to store and serve.
-import { signDataIntegrity, UnsignableCredentialError } from '../crypto/data-integrity.js'
+import { UnsignableCredentialError } from '../crypto/data-integrity.js'
+import type { DataIntegritySigner } from '../crypto/signing-pool.js'
 import { signVcJwt } from '../crypto/vc-jwt.js'
 import type { CredentialFormat, JwtAlg, KeyAlgorithm } from '../db/schema.js'
 import { AppError } from '../http/errors.js'
@@ -26,7 +27,9 @@ export function keyAlgorithmFor(request: ProofRequest): KeyAlgorithm {
   return request.format === 'vc-jwt' ? JWT_KEY_ALGORITHM[request.jwtAlg] : 'Ed25519'
 }
 
-export async function signCredential(credential: Record<string, unknown>, request: ProofRequest, signer: IssuerSigner): Promise<SignedCredential> {
+export async function signCredential(
+  credential: Record<string, unknown>, request: ProofRequest, signer: IssuerSigner, signDataIntegrity: DataIntegritySigner
+): Promise<SignedCredential> {
   if (request.format === 'vc-jwt') {
     const jwt = await signVcJwt(credential, { alg: request.jwtAlg, kid: signer.verificationMethod, privateKey: signer.privateKey })
     return { signed: jwt, credential, jwt }

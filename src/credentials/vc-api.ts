@@ -60,7 +60,7 @@ export async function issueW3cCredential(
   const [statusEntry] = withStatus ? await allocateStatusEntries(ctx, issuer.id, 1) : []
   if (statusEntry !== undefined) credential.credentialStatus = credentialStatusEntry(ctx.publicUrl, statusEntry)
 
-  const signed = await signCredential(credential, proof, signer)
+  const signed = await signCredential(credential, proof, signer, ctx.signDataIntegrity)
   const id = uuidv7()
   await ctx.db.transaction().execute(async (trx) => {
     await insertCredentials(trx, [{

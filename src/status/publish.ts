@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto'
 import { gzipSync } from 'node:zlib'
 import type { Caller, ServiceContext } from '../context.js'
 import { VC_V2_CONTEXT } from '../crypto/contexts.js'
-import { signDataIntegrity } from '../crypto/data-integrity.js'
 import { w3cDate } from '../crypto/w3c-date.js'
 import type { StatusListRow } from '../db/schema.js'
 import { notFound } from '../http/errors.js'
@@ -58,7 +57,7 @@ async function signStatusList(ctx: ServiceContext, row: StatusListRow, now: Date
     credentialSubject: { id: `${url}#list`, type: 'BitstringStatusList', statusPurpose: row.purpose, encodedList: encodedList(row.bits) }
   }
   // proof.created at the same instant as validFrom (both whole seconds), so the proof never predates the credential.
-  return JSON.stringify(await signDataIntegrity(credential, { suite: 'eddsa-rdfc-2022', key: signer, created: now }))
+  return JSON.stringify(await ctx.signDataIntegrity(credential, { suite: 'eddsa-rdfc-2022', key: signer, created: now }))
 }
 
 /** The spec's encodedList: the bitstring GZIP-compressed, as multibase base64url without padding (prefix `u`). */

@@ -1,0 +1,82 @@
+// The signing threads give exactly the bytes in-process signing gives (Ed25519 is deterministic), keep the same error
+// classes, and carry a batch issued over HTTP.
+import { generateKeyPairSync, randomUUID } from 'node:crypto'
+import t from 'tap'
+import { signDataIntegrity, UnsignableCredentialError, type DataIntegritySuite, type SigningKey } from '../src/crypto/data-integrity.js'
+import { publicKeyMultibase } from '../src/crypto/ed25519.js'
+import { createSigningPool } from '../src/crypto/signing-pool.js'
+import { admin, buildTestApp, createIssuer, openTestDatabase } from './helpers/app.js'
+import { createAchievement, resolverFor } from './helpers/credentials.js'
+import { verifyDataIntegrity } from './helpers/independent-verifier.js'
+
+function didKeySigner(): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  const multibase = publicKeyMultibase(Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url'))
+  const did = `did:key:${multibase}`
+  return { verificationMethod: `${did}#${multibase}`, controller: did, privateKey }
+}
+
+function credential(issuer: string): Record<string, unknown> {
+  return {
+    '@context': ['https://www.w3.org/ns/credentials/v2'],
+    id: `urn:uuid:${randomUUID()}`,
+    type: ['VerifiableCredential'],
+    issuer,
+    validFrom: '2025-03-01T09:30:00Z',
+    credentialSubject: { id: 'did:example:learner-42' }
+  }
+}
+
+t.test('the pool signs byte for byte as in-process signing does', async (t) => {
+  const pool = createSigningPool(2)
+  t.teardown(() => pool.close())
+  const key = didKeySigner()
+  const created = new Date('2025-03-01T09:30:00Z')
+  for (const suite of ['eddsa-rdfc-2022', 'Ed25519Signature2020'] as DataIntegritySuite[]) {
+    const documents = Array.from({ length: 12 }, () => credential(key.controller))
+    const pooled = await Promise.all(documents.map((document) => pool.sign(document, { suite, key, created })))
+    const local = await Promise.all(documents.map((document) => signDataIntegrity(document, { suite, key, created })))
+    t.equal(JSON.stringify(pooled), JSON.stringify(local), `${suite}: the same bytes, in the same order`)
+  }
+  const now = await pool.sign(credential(key.controller), { suite: 'eddsa-rdfc-2022', key })
+  t.match(now, { proof: { created: String } }, 'proof.created defaults to now there too')
+})
+
+t.test('errors keep their meaning across the thread boundary', async (t) => {
+  const pool = createSigningPool(1)
+  t.teardown(() => pool.close())
+  const key = didKeySigner()
+  await t.rejects(pool.sign({ ...credential(key.controller), favouriteColour: 'teal' }, { suite: 'eddsa-rdfc-2022', key }), UnsignableCredentialError)
+  const broken = { ...key, privateKey: generateKeyPairSync('ed25519').publicKey }
+  const error = await pool.sign(credential(key.controller), { suite: 'eddsa-rdfc-2022', key: broken }).catch((e: unknown) => e)
+  t.notOk(error instanceof UnsignableCredentialError, 'our fault stays a plain error')
+  t.type(error, Error)
+})
+
+t.test('a batch issued over HTTP is signed on the threads and verifies independently', async (t) => {
+  const { app } = await buildTestApp(t, await openTestDatabase(t, 'pglite'), { env: { LANYARD_SIGNING_THREADS: '2' } })
+  const issuer = await createIssuer(app)
+  const badge = await createAchievement(app, issuer.id)
+  const res = await app.inject({
+    method: 'POST', url: '/v1/credentials/batch', headers: admin,
+    payload: { achievementId: badge.id, items: Array.from({ length: 20 }, (_, i) => ({ recipient: { email: `l${i}@example.com` } })) }
+  })
+  t.equal(res.statusCode, 201)
+  const { credentials } = res.json()
+  t.equal(credentials.length, 20)
+  for (const issued of credentials) t.same(await verifyDataIntegrity(issued.credential, resolverFor(app)), { verified: true })
+  const status = await app.inject({ method: 'GET', url: new URL(credentials[0].credential.credentialStatus.statusListCredential).pathname })
+  t.equal(status.statusCode, 200, 'the status list is signed on the threads too')
+})
+
+t.test('with LANYARD_SIGNING_THREADS=0 the same batch is signed on the event loop, one at a time', async (t) => {
+  const { app } = await buildTestApp(t, await openTestDatabase(t, 'pglite'), { env: { LANYARD_SIGNING_THREADS: '0' } })
+  const issuer = await createIssuer(app)
+  const badge = await createAchievement(app, issuer.id)
+  const res = await app.inject({
+    method: 'POST', url: '/v1/credentials/batch', headers: admin,
+    payload: { achievementId: badge.id, items: Array.from({ length: 3 }, (_, i) => ({ recipient: { email: `l${i}@example.com` } })) }
+  })
+  t.equal(res.statusCode, 201)
+  for (const issued of res.json().credentials) t.same(await verifyDataIntegrity(issued.credential, resolverFor(app)), { verified: true })
+})
