@@ -1,5 +1,5 @@
-// Shared by the measure:* scripts: a Lanyard listening on a random port, on PostgreSQL (DATABASE_URL, in a throwaway
-// schema) or on in-memory PGlite, with an admin token, an issuer and an achievement ready.
+// Shared by the measure:* scripts and `npm run bench`: a Lanyard listening on a random port, on PostgreSQL (DATABASE_URL,
+// in a throwaway schema) or on in-memory PGlite, with an admin token, an issuer and an achievement ready.
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { hashToken } from '../src/api-keys/tokens.js'
@@ -44,6 +44,9 @@ export async function runConcurrently(count: number, concurrency: number, task: 
 
 export interface MeasuredLanyard {
   databaseLabel: string
+  /** Where it listens, e.g. http://127.0.0.1:41234, and the headers of an admin request: for clients in other processes. */
+  origin: string
+  adminHeaders: Record<string, string>
   post<T = { id: string }>(path: string, body: unknown): Promise<T>
   get(path: string, headers?: Record<string, string>): Promise<Response>
   /** POSTs a body as is, with its Content-Type (no bearer token: for the public endpoints). */
@@ -52,8 +55,10 @@ export interface MeasuredLanyard {
   close(): Promise<void>
 }
 
-export async function startMeasuredLanyard(env: Record<string, string> = {}): Promise<MeasuredLanyard> {
-  const base = process.env.DATABASE_URL
+export async function startMeasuredLanyard(
+  env: Record<string, string> = {}, options: { databaseUrl?: string } = { databaseUrl: process.env.DATABASE_URL }
+): Promise<MeasuredLanyard> {
+  const base = options.databaseUrl
   const schema = base === undefined ? undefined : await throwawaySchema(base)
   const { db } = await openDatabase({ url: schema?.url })
   await migrateToLatest(db)
@@ -75,6 +80,8 @@ export async function startMeasuredLanyard(env: Record<string, string> = {}): Pr
   })
   return {
     databaseLabel: base === undefined ? 'PGlite (in memory)' : 'PostgreSQL',
+    origin,
+    adminHeaders: headers,
     post,
     get: (path, extra = {}) => fetch(`${origin}${path}`, { headers: extra }),
     raw: (path, body, contentType) => fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body }),
