@@ -1,5 +1,5 @@
 // The HTML pages, called directly: the public badge page and the verify page, fed hand-built verification reports.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { credentialPage, escapeHtml, type CredentialPageModel } from '../src/pages/credential-page.js'
 import { verifyFormPage, verifyResultPage } from '../src/pages/verify-page.js'
 import type { Check, EndorsementReport, ReportSummary, VerificationReport } from '../src/verify/report.js'
@@ -94,6 +94,11 @@ function linkedIn(html: string): URL | undefined {
 
 /** Every <a>'s href and text. */
 const links = (html: string) => [...html.matchAll(/<a href="([^"]*)"[^>]*>([^<]*)<\/a>/g)].map(([, href, label]) => ({ href: unescape(href!), label: label! }))
+
+/** Each fragment appears in the page, named in the assertion so a failure says which. */
+function includesAll(t: Test, html: string, fragments: string[]) {
+  for (const fragment of fragments) t.ok(html.includes(fragment), fragment)
+}
 
 t.test('escapeHtml turns every markup character into text, and stays exported from the badge page module', async (t) => {
   t.equal(escapeHtml(`<a href="x" title='y'>&</a>`), '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;')
@@ -341,13 +346,15 @@ t.test('the verify result shows the status word, the summary, every check and a 
   }
   const html = verifyResultPage(reportOf(credentialOf(), REVOKED))
   t.equal(html.match(/<h1[ >]/g)?.length, 1)
-  t.ok(html.includes('<dt>Achievement</dt><dd>Safe Welding</dd>'))
-  t.ok(html.includes('<dt>Issued by</dt><dd><a href="https://northwind.example/">Northwind College</a></dd>'))
-  t.ok(html.includes('<dt>Awarded to</dt><dd>Pat Doe</dd>'))
-  t.ok(html.includes('<time datetime="2025-11-25T09:30:00.000Z">25 November 2025</time>'))
-  t.ok(html.includes('<time datetime="2026-11-25T00:00:00.000Z">25 November 2026</time>'))
-  t.ok(html.includes('<span class="check-status check-passed">Passed</span>. Signed with eddsa-rdfc-2022'))
-  t.ok(html.includes('<a href="/verify">Verify another badge</a>'))
+  includesAll(t, html, [
+    '<dt>Achievement</dt><dd>Safe Welding</dd>',
+    '<dt>Issued by</dt><dd><a href="https://northwind.example/">Northwind College</a></dd>',
+    '<dt>Awarded to</dt><dd>Pat Doe</dd>',
+    '<time datetime="2025-11-25T09:30:00.000Z">25 November 2025</time>',
+    '<time datetime="2026-11-25T00:00:00.000Z">25 November 2026</time>',
+    '<span class="check-status check-passed">Passed</span>. Signed with eddsa-rdfc-2022',
+    '<a href="/verify">Verify another badge</a>'
+  ])
   t.notMatch(html, /Endorsements/, 'no endorsements section when there are none')
 })
 
@@ -373,12 +380,14 @@ t.test('the verify result lists each endorsement with its own result and checks'
     { id: null, issuer: { id: null, name: null }, verified: true, checks: [{ check: 'status', status: 'skipped', message: 'No status' }] }
   ]
   const html = verifyResultPage(reportOf(credentialOf(), [...PASSED, { check: 'endorsements', status: 'warning', message: 'One endorsement failed' }], { endorsements }))
-  t.ok(html.includes('<h2>Endorsements</h2>'))
-  t.ok(html.includes('<h3>Endorsed by Welders&#39; Guild</h3>\n<p><span class="check-status check-passed">Verified</span></p>'))
-  t.ok(html.includes('<h3>Endorsed by did:web:other.example</h3>\n<p><span class="check-status check-failed">Not verified</span></p>'))
-  t.ok(html.includes('<h3>Endorsed by an unnamed issuer</h3>'))
-  t.ok(html.includes('<span class="check-status check-failed">Failed</span>. Bad signature'))
-  t.ok(html.includes('<span class="check-status check-skipped">Skipped</span>. No status'))
-  t.ok(html.includes('<span class="check-status check-warning">Warning</span>. One endorsement failed'))
+  includesAll(t, html, [
+    '<h2>Endorsements</h2>',
+    '<h3>Endorsed by Welders&#39; Guild</h3>\n<p><span class="check-status check-passed">Verified</span></p>',
+    '<h3>Endorsed by did:web:other.example</h3>\n<p><span class="check-status check-failed">Not verified</span></p>',
+    '<h3>Endorsed by an unnamed issuer</h3>',
+    '<span class="check-status check-failed">Failed</span>. Bad signature',
+    '<span class="check-status check-skipped">Skipped</span>. No status',
+    '<span class="check-status check-warning">Warning</span>. One endorsement failed'
+  ])
   t.notMatch(verifyResultPage(reportOf(credentialOf(), PASSED, { endorsements: [] })), /Endorsements/)
 })

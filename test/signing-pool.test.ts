@@ -1,7 +1,7 @@
 // The signing threads give exactly the bytes in-process signing gives (Ed25519 is deterministic), keep the same error
 // classes, and carry a batch issued over HTTP.
 import { generateKeyPairSync, randomUUID } from 'node:crypto'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { signDataIntegrity, UnsignableCredentialError, type DataIntegritySuite, type SigningKey } from '../src/crypto/data-integrity.js'
 import { publicKeyMultibase } from '../src/crypto/ed25519.js'
 import { createSigningPool } from '../src/crypto/signing-pool.js'
@@ -53,30 +53,28 @@ t.test('errors keep their meaning across the thread boundary', async (t) => {
   t.type(error, Error)
 })
 
-t.test('a batch issued over HTTP is signed on the threads and verifies independently', async (t) => {
-  const { app } = await buildTestApp(t, await openTestDatabase(t, 'pglite'), { env: { LANYARD_SIGNING_THREADS: '2' } })
+/** Issues a batch over HTTP with this many signing threads, and checks each credential with the independent verifier. */
+async function batchVerifies(t: Test, threads: string, count: number) {
+  const { app } = await buildTestApp(t, await openTestDatabase(t, 'pglite'), { env: { LANYARD_SIGNING_THREADS: threads } })
   const issuer = await createIssuer(app)
   const badge = await createAchievement(app, issuer.id)
   const res = await app.inject({
     method: 'POST', url: '/v1/credentials/batch', headers: admin,
-    payload: { achievementId: badge.id, items: Array.from({ length: 20 }, (_, i) => ({ recipient: { email: `l${i}@example.com` } })) }
+    payload: { achievementId: badge.id, items: Array.from({ length: count }, (_, i) => ({ recipient: { email: `l${i}@example.com` } })) }
   })
   t.equal(res.statusCode, 201)
   const { credentials } = res.json()
-  t.equal(credentials.length, 20)
+  t.equal(credentials.length, count)
   for (const issued of credentials) t.same(await verifyDataIntegrity(issued.credential, resolverFor(app)), { verified: true })
+  return { app, credentials }
+}
+
+t.test('a batch issued over HTTP is signed on the threads and verifies independently', async (t) => {
+  const { app, credentials } = await batchVerifies(t, '2', 20)
   const status = await app.inject({ method: 'GET', url: new URL(credentials[0].credential.credentialStatus.statusListCredential).pathname })
   t.equal(status.statusCode, 200, 'the status list is signed on the threads too')
 })
 
 t.test('with LANYARD_SIGNING_THREADS=0 the same batch is signed on the event loop, one at a time', async (t) => {
-  const { app } = await buildTestApp(t, await openTestDatabase(t, 'pglite'), { env: { LANYARD_SIGNING_THREADS: '0' } })
-  const issuer = await createIssuer(app)
-  const badge = await createAchievement(app, issuer.id)
-  const res = await app.inject({
-    method: 'POST', url: '/v1/credentials/batch', headers: admin,
-    payload: { achievementId: badge.id, items: Array.from({ length: 3 }, (_, i) => ({ recipient: { email: `l${i}@example.com` } })) }
-  })
-  t.equal(res.statusCode, 201)
-  for (const issued of res.json().credentials) t.same(await verifyDataIntegrity(issued.credential, resolverFor(app)), { verified: true })
+  await batchVerifies(t, '0', 3)
 })
