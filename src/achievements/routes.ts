@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ServiceContext } from '../context.js'
 import { callerOf } from '../http/auth.js'
-import { BEARER, httpUrl, idParams, issuerParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
+import { BEARER, binaryBody, httpUrl, idParams, issuerParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
 import { IMAGE_DATA_URI, MAX_IMAGE_BYTES } from './images.js'
 import { achievementImage, createAchievement, getAchievement, listAchievements, publicAchievement, updateAchievement } from './service.js'
 
@@ -165,8 +165,6 @@ const ob3Achievement = z.looseObject({
   creator: z.looseObject({ id: z.string(), type: z.array(z.string()), name: z.string() })
 }).meta({ id: 'Ob3Achievement', description: 'Open Badges 3.0 Achievement' })
 
-// The handler sends a Buffer, which Fastify writes out as it is: no serializer runs, so the schema only documents the bytes.
-const imageBytes = { schema: z.string().meta({ format: 'binary' }) as unknown as z.ZodType<Buffer> }
 
 /** Stored images come from callers: never let a browser treat one as a document that can run or load anything. */
 const IMAGE_HEADERS = {
@@ -189,7 +187,7 @@ export function publicAchievementRoutes(ctx: ServiceContext): FastifyPluginAsync
         description: 'The PNG or SVG stored for the achievement; a 302 redirect when its image is an https URL; 404 when it has none.',
         params: idParams,
         response: {
-          200: { description: 'the image', content: { 'image/png': imageBytes, 'image/svg+xml': imageBytes } },
+          200: { description: 'the image', content: { 'image/png': binaryBody, 'image/svg+xml': binaryBody } },
           ...problemResponses
         }
       }

@@ -2,10 +2,11 @@
 // a generated SVG badge. What is baked is the credential exactly as signed: the JSON text, or the VC-JWT.
 import { DOMImplementation, XMLSerializer } from '@xmldom/xmldom'
 import type { ServiceContext } from '../context.js'
-import { findAchievementImage } from '../achievements/store.js'
+import { findAchievement, findAchievementImage } from '../achievements/store.js'
 import { bakePng, bakeSvg, generatedBadgeSvg } from '../baking/bake.js'
 import type { CredentialRow } from '../db/schema.js'
 import { AppError } from '../http/errors.js'
+import { summaryOf } from '../verify/pipeline.js'
 import { credentialDocument } from './view.js'
 
 export type BadgeImageKind = 'png' | 'svg'
@@ -24,9 +25,10 @@ async function storedImage(ctx: ServiceContext, achievementId: string | null): P
   return row?.image_data ? { mediaType: row.image_media_type!, bytes: Buffer.from(row.image_data) } : undefined
 }
 
-/** Whether a badge.png exists for this credential (only when its achievement has a stored PNG). */
+/** Whether a badge.png exists for this credential (only when its achievement has a stored PNG): read without the image bytes. */
 export async function hasPngBadge(ctx: ServiceContext, row: Pick<CredentialRow, 'achievement_id'>): Promise<boolean> {
-  return (await storedImage(ctx, row.achievement_id))?.mediaType === 'image/png'
+  const achievement = row.achievement_id === null ? undefined : await findAchievement(ctx.db, row.achievement_id)
+  return achievement?.image_media_type === 'image/png'
 }
 
 export async function badgeImage(ctx: ServiceContext, row: CredentialRow, kind: BadgeImageKind): Promise<BadgeImage> {
@@ -48,11 +50,9 @@ export async function badgeImage(ctx: ServiceContext, row: CredentialRow, kind: 
 /** The generated badge names the achievement; a VC-API credential (any W3C credential) may have none, or several subjects. */
 function defaultBadge(row: CredentialRow): string {
   const document = credentialDocument(row)
-  const subject = [document.credentialSubject].flat()[0] as { achievement?: { name?: unknown } } | undefined
-  const issuer = document.issuer as { name?: unknown } | string
-  const name = [subject?.achievement?.name, document.name].find((value): value is string => typeof value === 'string') ?? 'Verifiable Credential'
-  const issuerName = typeof issuer === 'object' && typeof issuer.name === 'string' ? { issuerName: issuer.name } : {}
-  return generatedBadgeSvg({ name, ...issuerName })
+  const { achievement, issuer } = summaryOf(document)
+  const name = achievement?.name ?? (typeof document.name === 'string' ? document.name : 'Verifiable Credential')
+  return generatedBadgeSvg({ name, ...(issuer.name !== null && { issuerName: issuer.name }) })
 }
 
 /** An SVG that shows a PNG at its own size, so a PNG-only badge also has an SVG form to bake into. */

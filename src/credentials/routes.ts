@@ -6,7 +6,7 @@ import type { ServiceContext } from '../context.js'
 import type { CredentialFormat, CredentialRow, JwtAlg } from '../db/schema.js'
 import { callerOf } from '../http/auth.js'
 import { AppError } from '../http/errors.js'
-import { BEARER, httpUrl, idParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
+import { BEARER, binaryBody, httpUrl, idParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
 import { credentialPage } from '../pages/credential-page.js'
 import type { Verifier } from '../verify/pipeline.js'
 import { decodeVcJwt } from '../verify/vc-jwt.js'
@@ -217,8 +217,6 @@ const publicCredentialContent = {
   }
 }
 
-// The handler sends a Buffer, which Fastify writes out as it is: the schema only documents the bytes.
-const imageBytes = { schema: z.string().meta({ format: 'binary' }) as unknown as z.ZodType<Buffer> }
 
 /** A baked image carries its issuer's SVG: never let a browser run or load anything from it (data: for a wrapped PNG). */
 const BADGE_HEADERS = {
@@ -272,7 +270,7 @@ export function publicCredentialRoutes(ctx: ServiceContext, verifier: Verifier):
             ? 'The achievement\'s PNG image with an iTXt chunk `openbadgecredential` holding the credential (or its VC-JWT); 404 when the achievement has no stored PNG image.'
             : 'The achievement\'s SVG image (or its PNG inside an SVG, or a generated badge when it has none) with an `openbadges:credential` element holding the credential.',
           params: idParams,
-          response: { 200: { description: 'the baked image', content: { [kind === 'png' ? 'image/png' : 'image/svg+xml']: imageBytes } }, ...problemResponses }
+          response: { 200: { description: 'the baked image', content: { [kind === 'png' ? 'image/png' : 'image/svg+xml']: binaryBody } }, ...problemResponses }
         }
       }, async (request, reply) => {
         const row = await publishedCredential(ctx, request.params.id)

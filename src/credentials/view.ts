@@ -1,6 +1,7 @@
 // The admin API's view of an issued credential: its state, and the signed credential itself.
 import type { ServiceContext } from '../context.js'
 import type { CredentialFormat, CredentialRow, JwtAlg } from '../db/schema.js'
+import { decodeVcJwt } from '../verify/vc-jwt.js'
 
 export type CredentialState = 'active' | 'revoked' | 'expired'
 
@@ -23,17 +24,10 @@ export interface CredentialView {
   jwt?: string
 }
 
-const JWT_CLAIMS = new Set(['iss', 'jti', 'sub', 'nbf', 'exp'])
-
-/** The credential inside a VC-JWT: its payload without the registered JWT claims OB 3.0 adds. */
-function credentialOfJwt(jwt: string): Record<string, unknown> {
-  const payload = JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>
-  return Object.fromEntries(Object.entries(payload).filter(([name]) => !JWT_CLAIMS.has(name)))
-}
-
 /** The credential a row holds: the signed document, or the credential a VC-JWT carries. */
 export function credentialDocument(row: Pick<CredentialRow, 'format' | 'signed'>): Record<string, unknown> {
-  return row.format === 'vc-jwt' ? credentialOfJwt(row.signed) : JSON.parse(row.signed) as Record<string, unknown>
+  // The JWT's payload is the credential plus the registered claims OB 3.0 adds; the VC-JWT decoder takes those off.
+  return row.format === 'vc-jwt' ? decodeVcJwt(row.signed)!.credential : JSON.parse(row.signed) as Record<string, unknown>
 }
 
 export function credentialState(row: Pick<CredentialRow, 'status' | 'valid_until'>, now = new Date()): CredentialState {

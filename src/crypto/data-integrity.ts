@@ -5,6 +5,7 @@ import { Ed25519Signature2020 } from '@digitalcredentials/ed25519-signature-2020
 import { cryptosuite as eddsaRdfc2022 } from '@digitalcredentials/eddsa-rdfc-2022-cryptosuite'
 import { _checkCredential, issue } from '@digitalcredentials/vc'
 import { VC_V1_CONTEXT } from './contexts.js'
+import { issuerIdOf } from './credential-issuer.js'
 import { documentLoader } from './document-loader.js'
 import { w3cDate } from './w3c-date.js'
 
@@ -41,8 +42,7 @@ export async function signDataIntegrity(credential: object, options: DataIntegri
   const created = options.created ?? new Date()
   // The library writes into the document it signs (@context, proof, a VC 1.1 issuanceDate): sign a copy.
   const document = structuredClone(credential) as Record<string, unknown>
-  const issuer = document.issuer as { id?: unknown } | string | undefined
-  const issuerId = typeof issuer === 'string' ? issuer : issuer?.id
+  const issuerId = issuerIdOf(document)
   if (issuerId !== key.controller) {
     throw new UnsignableCredentialError(`The credential's issuer ${String(issuerId)} is not the controller of key ${key.verificationMethod}`)
   }

@@ -1,6 +1,7 @@
 // VC-JWT as OB 3.0 released it: the credential JSON is the payload, plus iss/jti/sub/nbf/exp, in a compact JWS.
 import type { KeyObject } from 'node:crypto'
 import { CompactSign } from 'jose'
+import { issuerIdOf } from './credential-issuer.js'
 
 export type JwtAlg = 'RS256' | 'ES256' | 'EdDSA'
 
@@ -20,10 +21,10 @@ export async function signVcJwt(credential: Record<string, unknown>, options: Vc
 
 /** The JWT claims OB 3.0 derives from credential fields; `sub`, `nbf` and `exp` only when the credential has them (an OB 3.0 one always has validFrom). */
 function registeredClaims(credential: Record<string, unknown>): Record<string, unknown> {
-  const { id, issuer, credentialSubject, validFrom, validUntil } = credential
+  const { id, credentialSubject, validFrom, validUntil } = credential
   const subject = credentialSubject as { id?: unknown }
   return {
-    iss: typeof issuer === 'string' ? issuer : (issuer as { id?: unknown }).id,
+    iss: issuerIdOf(credential),
     jti: id,
     ...(typeof subject.id === 'string' ? { sub: subject.id } : {}),
     ...(validFrom === undefined ? {} : { nbf: numericDate('validFrom', validFrom) }),

@@ -38,3 +38,6 @@ export function pageOf<T extends z.ZodType>(item: T) {
 }
 
 export const BEARER = [{ bearerAuth: [] }]
+
+// A handler that sends a Buffer has it written out as it is: no serializer runs, so this schema only documents the bytes.
+export const binaryBody = { schema: z.string().meta({ format: 'binary' }) as unknown as z.ZodType<Buffer> }

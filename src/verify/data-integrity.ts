@@ -29,7 +29,8 @@ export interface EmbeddedProofOutcome {
 
 type Json = Record<string, unknown>
 
-function proofFormat(proof: Json): ProofFormat | undefined {
+/** The Data Integrity format a proof claims, when it is one Lanyard checks. */
+export function proofFormat(proof: Json): ProofFormat | undefined {
   if (proof.type === 'Ed25519Signature2020') return 'Ed25519Signature2020'
   if (proof.type === 'DataIntegrityProof' && (proof.cryptosuite === 'eddsa-rdfc-2022' || proof.cryptosuite === 'eddsa-2022')) return proof.cryptosuite
   return undefined

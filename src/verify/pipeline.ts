@@ -8,10 +8,11 @@ import { checkRecipient, type ExpectedRecipient } from './checks/recipient.js'
 import { checkSchema } from './checks/schema.js'
 import { checkStatus, type VerifiedListCache } from './checks/status.js'
 import { checkValidity, validityPeriod } from './checks/validity.js'
-import { jsonLdMessage, verifyEmbeddedProofs } from './data-integrity.js'
+import { jsonLdMessage, proofFormat, verifyEmbeddedProofs } from './data-integrity.js'
 import type { DocumentFetcher } from './documents.js'
 import { failed, noneFailed, ordered, passed, skipped, warning, type Check, type EndorsementReport, type ProofFormat, type ReportSummary, type VerificationReport } from './report.js'
-import { decodeVcJwt, issuerIdOf, verifyVcJwtProof, type DecodedVcJwt } from './vc-jwt.js'
+import { issuerIdOf } from '../crypto/credential-issuer.js'
+import { decodeVcJwt, verifyVcJwtProof, type DecodedVcJwt } from './vc-jwt.js'
 
 type Json = Record<string, unknown>
 
@@ -147,11 +148,10 @@ async function safeModeProblem(credential: Json): Promise<string | undefined> {
   }
 }
 
+/** The format a credential that could not be read claims, from its first proof. */
 function declaredFormat(credential: Json): ProofFormat {
-  const proof = (Array.isArray(credential.proof) ? credential.proof[0] : credential.proof) as Json | undefined
-  if (proof?.type === 'Ed25519Signature2020') return 'Ed25519Signature2020'
-  if (proof?.cryptosuite === 'eddsa-rdfc-2022' || proof?.cryptosuite === 'eddsa-2022') return proof.cryptosuite
-  return 'none'
+  const first: unknown = Array.isArray(credential.proof) ? credential.proof[0] : credential.proof
+  return (typeof first === 'object' && first !== null ? proofFormat(first as Json) : undefined) ?? 'none'
 }
 
 function text(value: unknown): string | null {

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../http/errors.js'
-import { problemResponses, problemSchema } from '../http/schemas.js'
+import { httpUrl, problemResponses, problemSchema } from '../http/schemas.js'
 import { verifyFormPage, verifyResultPage } from '../pages/verify-page.js'
 import { decodeInput, fromJson, InputError, type VerifyInput } from './input.js'
 import type { Verifier } from './pipeline.js'
@@ -14,8 +14,10 @@ import { CHECK_ORDER, type Check, type VerificationReport } from './report.js'
 
 const TAGS = ['Verification']
 
+const emailAddress = z.email().max(320)
+
 const recipientSchema = z.strictObject({
-  email: z.email().max(320).optional().describe('checked against the credential\'s (hashed) email identifier'),
+  email: emailAddress.optional().describe('checked against the credential\'s (hashed) email identifier'),
   id: z.string().min(1).max(2048).optional().describe('checked against credentialSubject.id')
 }).refine((value) => (value.email === undefined) !== (value.id === undefined), { message: 'give exactly one of email or id' })
 
@@ -23,7 +25,7 @@ const recipientSchema = z.strictObject({
 const wrappedInput = z.strictObject({
   credential: z.union([z.record(z.string(), z.unknown()), z.string().max(1_000_000)]).optional(),
   jwt: z.string().max(1_000_000).optional(),
-  url: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).max(2048).optional(),
+  url: httpUrl.optional(),
   recipient: recipientSchema.optional()
 }).refine((value) => [value.credential, value.jwt, value.url].filter((v) => v !== undefined).length === 1, { message: 'give exactly one of credential, jwt or url' })
 
@@ -103,7 +105,7 @@ async function multipartInput(request: FastifyRequest): Promise<{ input: VerifyI
       if (file === undefined && bytes.length > 0) file = { bytes, mimetype: part.mimetype }
     } else if (typeof part.value === 'string') fields[part.fieldname] = part.value.trim()
   }
-  const email = fields.email ? z.email().max(320).safeParse(fields.email) : undefined
+  const email = fields.email ? emailAddress.safeParse(fields.email) : undefined
   if (email && !email.success) throw fieldErrors(email.error.issues, '/email')
   const recipient = email?.data ? { recipient: { email: email.data } } : {}
   if (file !== undefined) {
@@ -112,7 +114,7 @@ async function multipartInput(request: FastifyRequest): Promise<{ input: VerifyI
   }
   if (fields.credential) return { input: { kind: 'text', value: fields.credential }, ...recipient }
   if (fields.url) {
-    const url = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).max(2048).safeParse(fields.url)
+    const url = httpUrl.safeParse(fields.url)
     if (!url.success) throw fieldErrors(url.error.issues, '/url')
     return { input: { kind: 'url', url: url.data }, ...recipient }
   }

@@ -2,6 +2,7 @@
 // registered claims standing in for its fields), and verifying the JWS with a key from `kid` or an embedded `jwk`.
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { compactVerify, decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose'
+import { issuerIdOf } from '../crypto/credential-issuer.js'
 import { w3cDate } from '../crypto/w3c-date.js'
 import type { DocumentFetcher } from './documents.js'
 import { resolveVerificationMethod, type KeyResolutionError, type ResolvedKey } from './keys.js'
@@ -120,13 +121,6 @@ export async function verifyVcJwtProof(decoded: DecodedVcJwt, fetch: DocumentFet
 function absoluteKid(kid: string, issuerId: string | undefined): string {
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(kid) || issuerId === undefined) return kid
   return kid.startsWith('#') ? `${issuerId}${kid}` : `${issuerId}#${kid}`
-}
-
-export function issuerIdOf(credential: Record<string, unknown>): string | undefined {
-  const issuer = credential.issuer
-  if (typeof issuer === 'string') return issuer
-  if (typeof issuer === 'object' && issuer !== null && typeof (issuer as { id?: unknown }).id === 'string') return (issuer as { id: string }).id
-  return undefined
 }
 
 /** OB 3.0 §VC-JWT: iss = issuer.id, jti = id, sub = credentialSubject.id, nbf = validFrom, exp = validUntil, when present. */
