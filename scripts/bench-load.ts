@@ -20,6 +20,8 @@ export interface LoadJob {
   /** A fixed number of requests instead of a time window (batches). */
   amount?: number
   timeoutSeconds?: number
+  /** Requests per second over all connections (a probe, not a load); absent: as fast as answers come. */
+  rate?: number
 }
 
 export interface LoadResult {
@@ -35,6 +37,8 @@ export interface LoadResult {
 }
 
 export interface LoadGenerator {
+  /** The load generator's process, to tell its CPU time from Lanyard's. */
+  pid: number
   run(job: LoadJob): Promise<LoadResult>
   close(): void
 }
@@ -46,6 +50,7 @@ export function startLoadGenerator(): LoadGenerator {
   // Inherits this process's execArgv, so the child loads TypeScript the way the bench itself does (tsx).
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [CHILD_ARG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return {
+    pid: child.pid!,
     run: (job) => new Promise((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`the load generator exited (${code})`))
       child.once('exit', onExit)
@@ -76,6 +81,7 @@ function runJob(job: LoadJob): Promise<LoadResult> {
       connections: Math.min(job.connections, amount ?? Infinity),
       ...(amount === undefined ? { duration: job.seconds } : { amount }),
       timeout: job.timeoutSeconds ?? 10,
+      ...(job.rate !== undefined && { overallRate: job.rate }),
       // autocannon ends a run on its next sample tick: every 0.1 s, not every 1 s.
       sampleInt: 100,
       requests: [{

@@ -27,15 +27,21 @@ const LIBRARY_SIGN = 'library eddsa-rdfc-2022 sign (1 thread)'
 const LIBRARY_VERIFY = 'library eddsa-rdfc-2022 verify (1 thread)'
 const ECHO = 'HTTP Fastify echo (POST JSON)'
 const PEAK = 'HTTP issue eddsa-rdfc-2022 at peak load'
+const HEALTH = 'HTTP GET /health p99 during a batch issue'
+const HEALTH_BOUND = 'the issue\'s bound, 50 ms'
 const TAIL = `${PEAK}, p99 latency`
 
-/** The issue's targets, as ratios to the floor of the row (a worker pool comes later: most are not met yet). */
+/**
+ * The issue's targets, as ratios to the floor of the row. VC-JWT's is out of reach of any HTTP service here: the Fastify
+ * echo alone answers fewer requests per second than half the raw Ed25519 sign rate.
+ */
 const TARGETS: Record<string, Target> = {
   'HTTP issue eddsa-rdfc-2022': { at: 'least', ratio: 1.3 },
   'HTTP batch issue eddsa-rdfc-2022': { at: 'least', ratio: 1.5 },
   'HTTP verify eddsa-rdfc-2022': { at: 'least', ratio: 1.3 },
   'HTTP issue vc-jwt EdDSA': { at: 'least', ratio: 0.5 },
-  [TAIL]: { at: 'most', ratio: 3 }
+  [TAIL]: { at: 'most', ratio: 3 },
+  [HEALTH]: { at: 'most', ratio: 1 }
 }
 
 const FORMATS = [
@@ -63,6 +69,8 @@ const lanyard = await startMeasuredLanyard(
   { LANYARD_SIGNING_THREADS: signingThreads }, { databaseUrl: process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL }
 )
 const load = startLoadGenerator()
+// A second client, so a probe can run while the first one loads Lanyard.
+const probe = startLoadGenerator()
 const echo = Fastify({ logger: false })
 echo.post('/echo', async (request) => request.body)
 const echoOrigin = await echo.listen({ host: '127.0.0.1', port: 0 })
@@ -113,10 +121,11 @@ async function overHttp(job: HttpJob): Promise<Sample> {
 }
 
 /** `batches` batch issues one after the other, each of `size` distinct recipients; p50 is the time of one. */
-const issueBatches = (format: Format, size: number, batches: number) => runLoad(jobOf({
+const batchJob = (format: Format, size: number, batches: number) => jobOf({
   method: 'POST', path: '/v1/credentials/batch', headers: adminHeaders, connections: 1, amount: batches, timeoutSeconds: 300,
   body: JSON.stringify(batchBody(format, size, (i) => `cohort-{n}-${i}@example.com`))
-}, 0))
+}, 0)
+const issueBatches = (format: Format, size: number, batches: number) => runLoad(batchJob(format, size, batches))
 
 // RSS of this process (Lanyard's) around 10,000 credentials issued over HTTP, in batches, by the load generator.
 const rssBatch = Math.min(1000, settings.rssIssued)
@@ -191,6 +200,18 @@ const cases: Case[] = [
       return { value: settings.batchSize / (result.p50Ms / 1000), p50Ms: result.p50Ms, failed: result.failed }
     }
   })),
+  {
+    row: { name: HEALTH, unit: 'ms', floor: HEALTH_BOUND, note: `20 probes/s while ${settings.batchSize} ${FORMATS[0].name} credentials are signed` },
+    measure: async () => {
+      // The probe starts with the batch and stops well before it ends (a batch of 1000 takes seconds).
+      await settle()
+      const [health] = await Promise.all([
+        probe.run(jobOf({ method: 'GET', path: '/health', connections: 1, rate: 20 }, quick ? 0.2 : 2)),
+        load.run(batchJob(FORMATS[0], settings.batchSize, 1))
+      ])
+      return { value: health.p99Ms, p50Ms: health.p50Ms, p99Ms: health.p99Ms, failed: health.failed }
+    }
+  },
   ...FORMATS.map((format): Case => ({
     row: {
       name: `HTTP verify ${format.name}`, unit: 'req/s', floor: isJwt(format) ? RAW_VERIFY : LIBRARY_VERIFY,
@@ -229,8 +250,9 @@ const measured: Row[] = cases.map(({ row: { name, ...row } }, i) =>
 const valueOf = (name: string) => measured.find((row) => row.name === name)?.value
 const peak = measured.find((row) => row.name === PEAK)!
 const megabytes = (bytes: number) => bytes / 2 ** 20
+const floorOf = (row: Row) => row.floor === HEALTH_BOUND ? 50 : valueOf(row.floor ?? '')
 const rows: Row[] = [
-  ...measured.map((row) => withRatio(row, valueOf(row.floor ?? ''), TARGETS[row.name])),
+  ...measured.map((row) => withRatio(row, floorOf(row), TARGETS[row.name])),
   withRatio({ name: TAIL, value: peak.p99Ms!, unit: 'ms', floor: 'its p50 latency', note: 'tail: p99 / p50' }, peak.p50Ms, TARGETS[TAIL]),
   { name: 'Lanyard RSS before issuing', value: megabytes(rssBefore), unit: 'MiB', note: 'after start-up and warm-up' },
   withRatio({
@@ -250,5 +272,6 @@ writeFileSync(out, `${JSON.stringify({ environment, rows }, null, 2)}\n`)
 console.log(`\nwritten to ${out}`)
 
 load.close()
+probe.close()
 await echo.close()
 await lanyard.close()

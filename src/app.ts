@@ -15,7 +15,7 @@ import type { Keyring } from './crypto/keyring.js'
 import type { Database } from './db/schema.js'
 import { adminCredentialRoutes, publicCredentialRoutes, vcApiIssueRoutes } from './credentials/routes.js'
 import { healthRoutes } from './health/routes.js'
-import { createSigningPool, inProcessSigner } from './crypto/signing-pool.js'
+import { createProofPool, inProcessSigner } from './crypto/proof-pool.js'
 import { bearerAuthentication } from './http/auth.js'
 import { registerErrorHandling } from './http/errors.js'
 import { loggerOptions } from './http/logging.js'
@@ -76,7 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   })
   await registerOpenApi(app)
 
-  const pool = config.LANYARD_SIGNING_THREADS > 0 ? createSigningPool(config.LANYARD_SIGNING_THREADS) : undefined
+  const pool = config.LANYARD_SIGNING_THREADS > 0 ? createProofPool(config.LANYARD_SIGNING_THREADS) : undefined
   if (pool !== undefined) app.addHook('onClose', () => pool.close())
   const ctx: ServiceContext = {
     db: deps.db, keyring: deps.keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE,
@@ -87,7 +87,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Our own documents are read in-process; foreign ones through the guard, cached for the TTL each kind of document allows.
   const remote = deps.fetchDocument ?? networkFetcher({ ...fetchPolicyFromConfig(config.LANYARD_ALLOW_PRIVATE_FETCH), timeoutMs: config.LANYARD_FETCH_TIMEOUT_MS })
-  const verifier = createVerifier({ fetch: localFirst(config.PUBLIC_URL, localDocuments(ctx), cachedFetcher(remote, { maxEntries: 1000 })) })
+  const verifier = createVerifier({
+    fetch: localFirst(config.PUBLIC_URL, localDocuments(ctx), cachedFetcher(remote, { maxEntries: 1000 })),
+    ...(pool !== undefined && { work: pool })
+  })
 
   await app.register(async (publicApp) => {
     await publicApp.register(rateLimit, { max: config.PUBLIC_RATE_LIMIT, timeWindow: '1 minute' })

@@ -1,7 +1,7 @@
 // What services are given: the database, the keyring and the settings they need. No module-level singletons.
 import type { Kysely } from 'kysely'
 import type { Keyring } from './crypto/keyring.js'
-import type { DataIntegritySigner } from './crypto/signing-pool.js'
+import type { DataIntegritySigner } from './crypto/proof-pool.js'
 import type { Database } from './db/schema.js'
 import type { Principal } from './http/auth.js'
 

@@ -4,7 +4,7 @@ import t from 'tap'
 import { issuerSigner } from '../src/issuers/service.js'
 import { admin, buildTestApp, createIssuer, onEachDatabase } from './helpers/app.js'
 import { officialSchemaValidator } from './helpers/ob3.js'
-import { inProcessSigner } from '../src/crypto/signing-pool.js'
+import { inProcessSigner } from '../src/crypto/proof-pool.js'
 
 const validateProfile = officialSchemaValidator('profile')
 

@@ -4,7 +4,7 @@ import { createKeyring } from '../src/crypto/keyring.js'
 import { issuerSigner } from '../src/issuers/service.js'
 import { AppError } from '../src/http/errors.js'
 import { buildTestApp, createIssuer, onEachDatabase, TEST_MASTER_KEY } from './helpers/app.js'
-import { inProcessSigner } from '../src/crypto/signing-pool.js'
+import { inProcessSigner } from '../src/crypto/proof-pool.js'
 
 await onEachDatabase(t, async (t, database) => {
   const { app, db, config } = await buildTestApp(t, database)

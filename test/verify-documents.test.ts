@@ -7,7 +7,7 @@ import { cachedFetcher, jsonOf, localFirst, type DocumentFetcher, type FetchedDo
 import { localDocuments } from '../src/verify/local-documents.js'
 import { admin, buildTestApp, createIssuer, openTestDatabase, TEST_MASTER_KEY } from './helpers/app.js'
 import { createAchievement } from './helpers/credentials.js'
-import { inProcessSigner } from '../src/crypto/signing-pool.js'
+import { inProcessSigner } from '../src/crypto/proof-pool.js'
 
 const JSON_REQUEST: FetchRequest = { accept: 'application/json', maxAgeMs: 60_000 }
 const document = (url: string, body = `{"url":"${url}"}`): FetchedDocument => ({ url, contentType: 'application/json', body: Buffer.from(body) })

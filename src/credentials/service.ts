@@ -2,7 +2,6 @@
 import { setImmediate } from 'node:timers/promises'
 import { v7 as uuidv7 } from 'uuid'
 import { achievementDocument, visibleAchievement } from '../achievements/service.js'
-import { recordAuditEvents } from '../audit/store.js'
 import { wholeSeconds } from '../crypto/w3c-date.js'
 import type { Caller, ServiceContext } from '../context.js'
 import type { CredentialRow, IssuerRow } from '../db/schema.js'
@@ -12,16 +11,15 @@ import { profileDocument, signerFor, type IssuerSigner } from '../issuers/servic
 import { findIssuer } from '../issuers/store.js'
 import { achievementCredentialErrors } from '../ob3/schema.js'
 import { identityKey, recipientIdentity, type RecipientInput } from '../recipients/identity.js'
-import { upsertRecipients, type RecipientIdentity } from '../recipients/store.js'
+import type { RecipientIdentity } from '../recipients/store.js'
 import { pageFrom, type Page } from '../pagination.js'
 import { allocateStatusEntries, credentialStatusEntry } from '../status/service.js'
 import { buildOpenBadgeCredential, type AwardDetails, type UnsignedCredential } from './build.js'
 import { replayOrConflict, requestHash, type IdempotencyRequest } from './idempotency.js'
 import { keyAlgorithmFor, signCredential, type ProofRequest, type SignedCredential } from './sign.js'
-import { inProcessSigner } from '../crypto/signing-pool.js'
+import { inProcessSigner } from '../crypto/proof-pool.js'
 import {
-  claimIdempotencyKey, findCredential, findCredentialsByIds, insertCredentials, listCredentials as listCredentialRows,
-  type CredentialStatusFilter, type NewCredentialRow
+  findCredential, findCredentialsByIds, insertIssued, listCredentials as listCredentialRows, type CredentialStatusFilter
 } from './store.js'
 import { credentialView, type CredentialView } from './view.js'
 
@@ -43,9 +41,6 @@ export interface IssueResult {
 }
 
 const CREDENTIAL = 'credential'
-
-/** Thrown inside the issuing transaction when a concurrent request claimed the same Idempotency-Key first. */
-class IdempotencyKeyTaken extends Error {}
 
 interface PreparedAward {
   id: string
@@ -84,43 +79,33 @@ export async function issueCredentials(
 
   const signed = await signAll(ctx, prepared.map((item) => item.document), request.proof, signer)
 
-  try {
-    const rows = await ctx.db.transaction().execute(async (trx) => {
-      if (idempotency !== undefined) {
-        const claimed = await claimIdempotencyKey(trx, { scope, key: idempotency.key, requestHash: hash!, credentialIds: prepared.map((p) => p.id) })
-        if (!claimed) throw new IdempotencyKeyTaken()
-      }
-      const recipientIds = await storeRecipients(trx, issuer.id, prepared.map((p) => p.recipient))
-      const rows = await insertCredentials(trx, prepared.map((item, index): NewCredentialRow => ({
-        id: item.id,
-        issuer_id: issuer.id,
-        achievement_id: achievement.id,
-        recipient_id: recipientIds.get(identityKey(item.recipient))!,
-        issuer_key_id: signer.keyId,
-        format: request.proof.format,
-        jwt_alg: request.proof.format === 'vc-jwt' ? request.proof.jwtAlg : null,
-        signed: signed[index]!.signed,
-        valid_from: item.award.validFrom,
-        valid_until: item.award.validUntil ?? null,
-        status_list_id: statusEntries[index]!.listId,
-        status_list_index: statusEntries[index]!.index
-      })))
-      await recordAuditEvents(trx, rows.map((row) => ({
-        actor: scope, action: 'credential.issued', issuerId: issuer.id, targetType: CREDENTIAL, targetId: row.id,
-        details: { achievementId: achievement.id, recipientId: row.recipient_id, format: row.format, jwtAlg: row.jwt_alg }, requestId: caller.requestId
-      })))
-      return rows
-    })
-    return { credentials: rows.map((row) => credentialView(ctx, row)), replayed: false }
-  } catch (error) {
-    if (!(error instanceof IdempotencyKeyTaken)) throw error
-    // A concurrent request with the same key won: answer what it made (or 409 if its body differed).
-    // Only PostgreSQL runs transactions side by side (PGlite has one connection), so only its test run reaches this.
-    /* c8 ignore start */
-    const replay = (await replayOrConflict(ctx.db, scope, idempotency!.key, hash!))!
-    return { credentials: await viewsOf(ctx, replay), replayed: true }
-    /* c8 ignore stop */
-  }
+  const rows = await insertIssued(ctx.db, {
+    issuerId: issuer.id,
+    ...(idempotency !== undefined && { idempotency: { scope, key: idempotency.key, requestHash: hash! } }),
+    recipients: distinctRecipients(prepared.map((p) => p.recipient)),
+    credentials: prepared.map((item, index) => ({
+      id: item.id,
+      identityType: item.recipient.identityType,
+      identity: item.recipient.identity,
+      achievement_id: achievement.id,
+      issuer_key_id: signer.keyId,
+      format: request.proof.format,
+      jwt_alg: request.proof.format === 'vc-jwt' ? request.proof.jwtAlg : null,
+      signed: signed[index]!.signed,
+      valid_from: item.award.validFrom,
+      valid_until: item.award.validUntil ?? null,
+      status_list_id: statusEntries[index]!.listId,
+      status_list_index: statusEntries[index]!.index
+    })),
+    audit: { actor: scope, requestId: caller.requestId }
+  })
+  if (rows !== undefined) return { credentials: rows.map((row) => credentialView(ctx, row)), replayed: false }
+  // A concurrent request with the same key won: answer what it made (or 409 if its body differed).
+  // Only PostgreSQL runs statements side by side (PGlite has one connection), so only its test run reaches this.
+  /* c8 ignore start */
+  const replay = (await replayOrConflict(ctx.db, scope, idempotency!.key, hash!))!
+  return { credentials: await viewsOf(ctx, replay), replayed: true }
+  /* c8 ignore stop */
 }
 
 function prepareAwards(ctx: ServiceContext, issuer: IssuerRow, achievement: ReturnType<typeof achievementDocument>, awards: AwardInput[]): PreparedAward[] {
@@ -147,8 +132,8 @@ function schemaErrors(document: UnsignedCredential, pointer: string): FieldError
   }))
 }
 
-/** One row per distinct recipient; returns recipient ids by identity. */
-async function storeRecipients(db: Parameters<typeof upsertRecipients>[0], issuerId: string, recipients: RecipientIdentity[]): Promise<Map<string, string>> {
+/** Each person once (PostgreSQL refuses to upsert one row twice in a statement), with a new id in case they are new. */
+function distinctRecipients(recipients: RecipientIdentity[]): (RecipientIdentity & { id: string })[] {
   const distinct = new Map<string, RecipientIdentity & { id: string }>()
   for (const recipient of recipients) {
     const key = identityKey(recipient)
@@ -157,8 +142,7 @@ async function storeRecipients(db: Parameters<typeof upsertRecipients>[0], issue
     const merged = seen === undefined ? recipient : { ...recipient, name: recipient.name ?? seen.name, externalId: recipient.externalId ?? seen.externalId }
     distinct.set(key, { ...merged, id: uuidv7() })
   }
-  const rows = await upsertRecipients(db, issuerId, [...distinct.values()])
-  return new Map(rows.map((row) => [identityKey({ identityType: row.identity_type, identity: row.identity }), row.id]))
+  return [...distinct.values()]
 }
 
 async function viewsOf(ctx: ServiceContext, ids: string[]): Promise<CredentialView[]> {

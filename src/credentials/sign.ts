@@ -1,6 +1,6 @@
 // Signs a built credential in the requested format with an issuer key, and keeps the exact bytes to store and serve.
 import { UnsignableCredentialError } from '../crypto/data-integrity.js'
-import type { DataIntegritySigner } from '../crypto/signing-pool.js'
+import type { DataIntegritySigner } from '../crypto/proof-pool.js'
 import { signVcJwt } from '../crypto/vc-jwt.js'
 import type { CredentialFormat, JwtAlg, KeyAlgorithm } from '../db/schema.js'
 import { AppError } from '../http/errors.js'

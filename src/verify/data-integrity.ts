@@ -3,6 +3,7 @@
 import { DataIntegrityProof } from '@digitalcredentials/data-integrity'
 import { Ed25519Signature2020 } from '@digitalcredentials/ed25519-signature-2020'
 import { cryptosuite as eddsaRdfc2022 } from '@digitalcredentials/eddsa-rdfc-2022-cryptosuite'
+import jsonld from '@digitalcredentials/jsonld'
 import jsigs from '@digitalcredentials/jsonld-signatures'
 import { documentLoader as bundledContexts } from '../crypto/document-loader.js'
 import type { DocumentFetcher } from './documents.js'
@@ -29,6 +30,33 @@ export interface EmbeddedProofOutcome {
 
 type Json = Record<string, unknown>
 
+/** An error as it crosses to and from a worker thread: what the messages below read of it. */
+export interface PlainError {
+  name: string
+  message: string
+  details?: { url?: string; event?: { code: string; message: string; details?: Record<string, string> } }
+}
+
+/** The CPU-bound part of checking proofs (JSON-LD canonicalization and Ed25519), given every key document it may need. */
+export interface ProofCheckJob {
+  document: Json
+  /** Verification methods and controllers by URL, as the suites' purpose checks read them. */
+  keyDocuments: [string, object][]
+  purpose: ProofPurposeSpec
+}
+
+export interface ProofCheckResult {
+  results: { verified: boolean; proof: Json; error?: PlainError }[]
+  error?: PlainError
+}
+
+/** Where the CPU-bound work of verifying runs: on the proof threads, or in-process. */
+export interface ProofWork {
+  checkProofs(job: ProofCheckJob): Promise<ProofCheckResult>
+  /** Expands the document in JSON-LD safe mode; answers why it is not valid JSON-LD, or undefined. */
+  safeModeProblem(document: Json): Promise<string | undefined>
+}
+
 /** The Data Integrity format a proof claims, when it is one Lanyard checks. */
 export function proofFormat(proof: Json): ProofFormat | undefined {
   if (proof.type === 'Ed25519Signature2020') return 'Ed25519Signature2020'
@@ -40,7 +68,9 @@ function describe(proof: Json): string {
   return proof.type === 'DataIntegrityProof' ? `DataIntegrityProof with cryptosuite "${String(proof.cryptosuite)}"` : `"${String(proof.type)}"`
 }
 
-export async function verifyEmbeddedProofs(document: Json, fetch: DocumentFetcher, purpose: ProofPurposeSpec): Promise<EmbeddedProofOutcome> {
+export async function verifyEmbeddedProofs(
+  document: Json, fetch: DocumentFetcher, purpose: ProofPurposeSpec, work: ProofWork = inProcessProofWork
+): Promise<EmbeddedProofOutcome> {
   const proofs = (Array.isArray(document.proof) ? document.proof : [document.proof]).filter((p): p is Json => typeof p === 'object' && p !== null)
   if (proofs.length === 0) return { verified: false, format: 'none', message: 'There is no proof: the document is not signed', keys: [] }
   const supported = proofs.filter((proof) => proofFormat(proof) !== undefined)
@@ -99,23 +129,8 @@ export async function verifyEmbeddedProofs(document: Json, fetch: DocumentFetche
       documents.set(key.controller, { '@context': DID_CONTEXT, ...controllerDocument })
     }
   }
-  const loader = async (url: string) => {
-    const known = documents.get(url)
-    return known === undefined ? bundledContexts(url) : { contextUrl: null, documentUrl: url, document: known }
-  }
-
-  const suites = [
-    new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
-    new DataIntegrityProof({ cryptosuite: eddsa2022, legacyContext: true }),
-    new Ed25519Signature2020({})
-  ]
-  const proofPurpose = purpose.term === 'assertionMethod'
-    ? new jsigs.purposes.AssertionProofPurpose()
-    : new jsigs.purposes.AuthenticationProofPurpose({ challenge: purpose.challenge, domain: purpose.domain })
-  const result = await jsigs.verify(document, { suite: suites, purpose: proofPurpose, documentLoader: loader })
-
-  /* c8 ignore next: jsigs answers without per-proof results only when no proof matched a suite, which the filters above rule out */
-  const results = result.results ?? []
+  const result = await work.checkProofs({ document, keyDocuments: [...documents], purpose })
+  const results = result.results
   const good = results.filter((r) => r.verified)
   if (good.length > 0) {
     const signers = good.map((r) => keys.get(String(r.proof.verificationMethod))!).filter(Boolean)
@@ -132,18 +147,66 @@ export async function verifyEmbeddedProofs(document: Json, fetch: DocumentFetche
   return { verified: false, format, keys: [], message: [...problems, ...errors.map(signatureMessage)].join('; ') }
 }
 
-
-interface JsonLdError extends Error {
-  details?: { url?: string; event?: { code: string; message: string; details?: Record<string, unknown> } }
+/** jsigs.verify with our bundled contexts and the key documents the main thread resolved; errors made plain. */
+async function checkProofsHere({ document, keyDocuments, purpose }: ProofCheckJob): Promise<ProofCheckResult> {
+  const documents = new Map(keyDocuments)
+  const loader = async (url: string) => {
+    const known = documents.get(url)
+    return known === undefined ? bundledContexts(url) : { contextUrl: null, documentUrl: url, document: known }
+  }
+  const suites = [
+    new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
+    new DataIntegrityProof({ cryptosuite: eddsa2022, legacyContext: true }),
+    new Ed25519Signature2020({})
+  ]
+  const proofPurpose = purpose.term === 'assertionMethod'
+    ? new jsigs.purposes.AssertionProofPurpose()
+    : new jsigs.purposes.AuthenticationProofPurpose({ challenge: purpose.challenge, domain: purpose.domain })
+  const result = await jsigs.verify(document, { suite: suites, purpose: proofPurpose, documentLoader: loader })
+  return {
+    /* c8 ignore next: jsigs answers without per-proof results only when no proof matched a suite, which the caller rules out */
+    results: (result.results ?? []).map((r) => ({ verified: r.verified, proof: r.proof, ...(r.error !== undefined && { error: plainError(r.error) }) })),
+    ...(result.error !== undefined && { error: plainError(result.error) })
+  }
 }
 
-function isJsonLdProblem(error: Error): boolean {
+async function safeModeProblemHere(document: Json): Promise<string | undefined> {
+  try {
+    await jsonld.expand(document, { documentLoader: bundledContexts, safe: true })
+    return undefined
+  } catch (error) {
+    return jsonLdMessage(plainError(error as Error))
+  }
+}
+
+export const inProcessProofWork: ProofWork = { checkProofs: checkProofsHere, safeModeProblem: safeModeProblemHere }
+
+/** Name, message and the jsonld.js details the messages use; nothing else of an error survives a thread hop. */
+export function plainError(error: Error): PlainError {
+  const { details } = error as Error & { details?: { url?: unknown; event?: { code: string; message: string; details?: Record<string, unknown> } } }
+  const event = details?.event
+  const terms = event?.details === undefined
+    ? undefined
+    : Object.fromEntries(['term', 'property', 'type', 'iri'].flatMap((key) => typeof event.details![key] === 'string' ? [[key, event.details![key] as string]] : []))
+  return {
+    name: error.name,
+    message: error.message,
+    ...(details !== undefined && {
+      details: {
+        ...(typeof details.url === 'string' && { url: details.url }),
+        ...(event !== undefined && { event: { code: event.code, message: event.message, ...(terms !== undefined && { details: terms }) } })
+      }
+    })
+  }
+}
+
+function isJsonLdProblem(error: PlainError): boolean {
   return error.name.startsWith('jsonld.')
 }
 
 /** jsonld.js errors, in words: an unknown context, or a term the contexts do not define (safe mode). */
-export function jsonLdMessage(error: Error): string {
-  const { name, details } = error as JsonLdError
+export function jsonLdMessage(error: PlainError): string {
+  const { name, details } = error
   if (name === 'jsonld.InvalidUrl') return `it uses the JSON-LD context ${details!.url} which Lanyard does not know (it never fetches contexts)`
   const event = details?.event
   if (event !== undefined) {
@@ -153,7 +216,7 @@ export function jsonLdMessage(error: Error): string {
   return error.message
 }
 
-function signatureMessage(error: Error): string {
+function signatureMessage(error: PlainError): string {
   if (error.message === 'Invalid signature.') return 'The signature does not match the document: it was changed after signing, or signed with another key'
   return error.message
 }

@@ -1,14 +1,12 @@
 // The verification pipeline: a decoded credential in, a report out. Pure apart from the document fetcher and the clock it
 // is given; the /verify endpoint, the VC-API endpoints and the badge page all use it.
-import jsonld from '@digitalcredentials/jsonld'
-import { documentLoader } from '../crypto/document-loader.js'
 import { checkFormat } from './checks/format.js'
 import { checkIssuer, type SigningEvidence } from './checks/issuer.js'
 import { checkRecipient, type ExpectedRecipient } from './checks/recipient.js'
 import { checkSchema } from './checks/schema.js'
 import { checkStatus, type VerifiedListCache } from './checks/status.js'
 import { checkValidity, validityPeriod } from './checks/validity.js'
-import { jsonLdMessage, proofFormat, verifyEmbeddedProofs } from './data-integrity.js'
+import { inProcessProofWork, proofFormat, verifyEmbeddedProofs, type ProofWork } from './data-integrity.js'
 import type { DocumentFetcher } from './documents.js'
 import { failed, noneFailed, ordered, passed, skipped, warning, type Check, type EndorsementReport, type ProofFormat, type ReportSummary, type VerificationReport } from './report.js'
 import { issuerIdOf } from '../crypto/credential-issuer.js'
@@ -30,6 +28,8 @@ export interface Verifier {
   verify(decoded: DecodedCredential, options?: VerifyOptions): Promise<VerificationReport>
   /** The fetcher the verifier resolves keys and lists with (the presentation check reuses it). */
   fetch: DocumentFetcher
+  /** Where canonicalization and signature checks run (the presentation check reuses it). */
+  work: ProofWork
   now(): Date
 }
 
@@ -37,11 +37,13 @@ export interface Verifier {
 const MAX_ENDORSEMENT_DEPTH = 2
 const MAX_ENDORSEMENTS = 20
 
-export function createVerifier(deps: { fetch: DocumentFetcher; now?: () => Date }): Verifier {
+export function createVerifier(deps: { fetch: DocumentFetcher; now?: () => Date; work?: ProofWork }): Verifier {
   const now = deps.now ?? (() => new Date())
+  const work = deps.work ?? inProcessProofWork
   const lists: VerifiedListCache = new Map()
   const verifier: Verifier = {
     fetch: deps.fetch,
+    work,
     now,
     verify: (decoded, options = {}) => verifyAt(decoded, options, 0)
   }
@@ -69,7 +71,7 @@ export function createVerifier(deps: { fetch: DocumentFetcher; now?: () => Date 
       if (outcome.embeddedJwk) evidence.embeddedJwk = outcome.embeddedJwk
       checks.push(outcome.verified ? passed('proof', outcome.message) : failed('proof', outcome.message))
     } else {
-      const outcome = await verifyEmbeddedProofs(credential, deps.fetch, { term: 'assertionMethod' })
+      const outcome = await verifyEmbeddedProofs(credential, deps.fetch, { term: 'assertionMethod' }, work)
       proofFormat = outcome.format
       evidence = { verified: outcome.verified, keys: outcome.keys }
       jsonLdProblem = outcome.jsonLdProblem
@@ -79,12 +81,12 @@ export function createVerifier(deps: { fetch: DocumentFetcher; now?: () => Date 
         : outcome.verified ? passed('proof', outcome.message) : failed('proof', outcome.message))
     }
     // A verified Data Integrity proof has already expanded the document in JSON-LD safe mode; otherwise do it here.
-    if (jsonLdProblem === undefined && !(jwt === undefined && evidence.verified)) jsonLdProblem = await safeModeProblem(credential)
+    if (jsonLdProblem === undefined && !(jwt === undefined && evidence.verified)) jsonLdProblem = await work.safeModeProblem(credential)
     const formatCheck = jsonLdProblem === undefined ? format.check : failed('format', `Not valid JSON-LD: ${jsonLdProblem}`)
 
     checks.push(await checkIssuer(issuerIdOf(credential), evidence, deps.fetch))
     checks.push(checkValidity(credential, at))
-    checks.push(await checkStatus(credential, { fetch: deps.fetch, now: at, lists }))
+    checks.push(await checkStatus(credential, { fetch: deps.fetch, now: at, lists, work }))
     if (options.recipient) checks.push(checkRecipient(credential, options.recipient))
 
     const endorsements = depth < MAX_ENDORSEMENT_DEPTH ? await verifyEndorsements(credential, depth) : []
@@ -136,16 +138,6 @@ function endorsementsCheck(reports: EndorsementReport[]): Check {
   if (bad.length === 0) return passed('endorsements', `${reports.length === 1 ? 'The endorsement verifies' : `All ${reports.length} endorsements verify`}`)
   const why = bad.map((report) => `${report.issuer.name ?? report.issuer.id ?? 'unknown endorser'}: ${report.checks.find((c) => c.status === 'failed')?.message}`)
   return warning('endorsements', `${bad.length} of ${reports.length} endorsements do not verify (${why.join('; ')})`)
-}
-
-/** JSON-LD safe mode (OB 3.0 since 3.0.3): every term must be defined by the contexts; undefined ones would be silently dropped. */
-async function safeModeProblem(credential: Json): Promise<string | undefined> {
-  try {
-    await jsonld.expand(credential, { documentLoader, safe: true })
-    return undefined
-  } catch (error) {
-    return jsonLdMessage(error as Error)
-  }
 }
 
 /** The format a credential that could not be read claims, from its first proof. */

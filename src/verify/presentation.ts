@@ -52,7 +52,8 @@ async function presentationProof(verifier: Verifier, vp: Json, holder: string | 
   const proofs = (Array.isArray(vp.proof) ? vp.proof : [vp.proof]) as Json[]
   // Without a requested challenge the proof's own is taken: the signature still binds the holder, but replay is possible.
   const challenge = options.challenge ?? (typeof proofs[0]?.challenge === 'string' ? proofs[0].challenge : '')
-  const outcome = await verifyEmbeddedProofs(vp, verifier.fetch, { term: 'authentication', challenge, ...(options.domain !== undefined && { domain: options.domain }) })
+  const purpose = { term: 'authentication' as const, challenge, ...(options.domain !== undefined && { domain: options.domain }) }
+  const outcome = await verifyEmbeddedProofs(vp, verifier.fetch, purpose, verifier.work)
   if (!outcome.verified) return failed('proof', outcome.message)
   if (holder !== null && !outcome.keys.some((key) => key.controller === holder)) {
     return failed('proof', `The presentation is signed by ${outcome.keys.map((key) => key.controller).join(', ')}, not by its holder ${holder}`)

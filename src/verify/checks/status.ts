@@ -2,7 +2,7 @@
 // StatusList2021) and 1EdTech Revocation List. Fail closed: a list that cannot be fetched or does not verify fails the check.
 import { createHash } from 'node:crypto'
 import { gunzipSync } from 'node:zlib'
-import { verifyEmbeddedProofs } from '../data-integrity.js'
+import { verifyEmbeddedProofs, type ProofWork } from '../data-integrity.js'
 import { jsonOf, type DocumentFetcher, type FetchedDocument } from '../documents.js'
 import { issuerIdOf } from '../../crypto/credential-issuer.js'
 import { decodeVcJwt, verifyVcJwtProof } from '../vc-jwt.js'
@@ -34,6 +34,8 @@ export interface StatusDeps {
   fetch: DocumentFetcher
   now: Date
   lists: VerifiedListCache
+  /** Where list signatures are checked; in-process when absent. */
+  work?: ProofWork
 }
 
 export async function checkStatus(credential: Json, deps: StatusDeps): Promise<Check> {
@@ -98,7 +100,7 @@ async function verifiedList(url: string, deps: StatusDeps): Promise<VerifiedList
   const hash = createHash('sha256').update(document.body).digest('base64url')
   let list = deps.lists.get(hash)
   if (list === undefined) {
-    list = await verifyListDocument(document, deps.fetch)
+    list = await verifyListDocument(document, deps.fetch, deps.work)
     // Only a list that verified is kept: a failure may be passing (the issuer's DID document or JWK Set was unreachable).
     if (list.problem !== undefined) return list
     deps.lists.set(hash, list)
@@ -108,7 +110,7 @@ async function verifiedList(url: string, deps: StatusDeps): Promise<VerifiedList
   return validity.status === 'failed' ? { ...list, problem: `the list itself is not valid now (${validity.message})` } : list
 }
 
-async function verifyListDocument(document: FetchedDocument, fetch: DocumentFetcher): Promise<VerifiedList> {
+async function verifyListDocument(document: FetchedDocument, fetch: DocumentFetcher, work?: ProofWork): Promise<VerifiedList> {
   const text = document.body.toString('utf8').trim()
   const jwt = decodeVcJwt(text)
   let credential: Json
@@ -122,7 +124,7 @@ async function verifyListDocument(document: FetchedDocument, fetch: DocumentFetc
     const parsed = jsonOf(document)
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('it is not a credential')
     credential = parsed as Json
-    evidence = await verifyEmbeddedProofs(credential, fetch, { term: 'assertionMethod' })
+    evidence = await verifyEmbeddedProofs(credential, fetch, { term: 'assertionMethod' }, work)
   }
   const issuer = issuerIdOf(credential)
   const subject = (credential.credentialSubject ?? {}) as Json

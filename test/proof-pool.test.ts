@@ -1,10 +1,11 @@
-// The signing threads give exactly the bytes in-process signing gives (Ed25519 is deterministic), keep the same error
-// classes, and carry a batch issued over HTTP.
+// The proof threads give exactly the bytes in-process signing gives (Ed25519 is deterministic) and the same verification
+// outcomes as in-process checks, keep the same error classes, and carry a batch issued and verified over HTTP.
 import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { signDataIntegrity, UnsignableCredentialError, type DataIntegritySuite, type SigningKey } from '../src/crypto/data-integrity.js'
 import { publicKeyMultibase } from '../src/crypto/ed25519.js'
-import { createSigningPool } from '../src/crypto/signing-pool.js'
+import { createProofPool } from '../src/crypto/proof-pool.js'
+import { inProcessProofWork, verifyEmbeddedProofs } from '../src/verify/data-integrity.js'
 import { admin, buildTestApp, createIssuer, openTestDatabase } from './helpers/app.js'
 import { createAchievement, resolverFor } from './helpers/credentials.js'
 import { verifyDataIntegrity } from './helpers/independent-verifier.js'
@@ -28,7 +29,7 @@ function credential(issuer: string): Record<string, unknown> {
 }
 
 t.test('the pool signs byte for byte as in-process signing does', async (t) => {
-  const pool = createSigningPool(2)
+  const pool = createProofPool(2)
   t.teardown(() => pool.close())
   const key = didKeySigner()
   const created = new Date('2025-03-01T09:30:00Z')
@@ -43,7 +44,7 @@ t.test('the pool signs byte for byte as in-process signing does', async (t) => {
 })
 
 t.test('errors keep their meaning across the thread boundary', async (t) => {
-  const pool = createSigningPool(1)
+  const pool = createProofPool(1)
   t.teardown(() => pool.close())
   const key = didKeySigner()
   await t.rejects(pool.sign({ ...credential(key.controller), favouriteColour: 'teal' }, { suite: 'eddsa-rdfc-2022', key }), UnsignableCredentialError)
@@ -51,6 +52,26 @@ t.test('errors keep their meaning across the thread boundary', async (t) => {
   const error = await pool.sign(credential(key.controller), { suite: 'eddsa-rdfc-2022', key: broken }).catch((e: unknown) => e)
   t.notOk(error instanceof UnsignableCredentialError, 'our fault stays a plain error')
   t.type(error, Error)
+})
+
+t.test('checking proofs on the pool gives the outcomes in-process checks give', async (t) => {
+  const pool = createProofPool(2)
+  t.teardown(() => pool.close())
+  const key = didKeySigner()
+  const noFetch = async (url: string) => { throw new Error(`nothing is fetched (${url})`) }
+  const signed = await signDataIntegrity(credential(key.controller), { suite: 'eddsa-rdfc-2022', key }) as Record<string, unknown>
+  const tampered = { ...signed, validFrom: '2025-03-02T09:30:00Z' }
+  const undefinedTerm = { ...signed, favouriteColour: 'teal' }
+  const unknownContext = { ...signed, '@context': [...signed['@context'] as string[], 'https://example.com/unknown-context'] }
+  for (const [name, document] of Object.entries({ signed, tampered, undefinedTerm, unknownContext })) {
+    const pooled = await verifyEmbeddedProofs(document, noFetch, { term: 'assertionMethod' }, pool)
+    const local = await verifyEmbeddedProofs(document, noFetch, { term: 'assertionMethod' })
+    t.same(pooled, local, `${name}: ${local.message}`)
+    t.equal(await pool.safeModeProblem(document), await inProcessProofWork.safeModeProblem(document), `${name}: the same safe-mode answer`)
+  }
+  t.equal((await verifyEmbeddedProofs(signed, noFetch, { term: 'assertionMethod' }, pool)).verified, true)
+  t.match((await verifyEmbeddedProofs(undefinedTerm, noFetch, { term: 'assertionMethod' }, pool)).jsonLdProblem, /favouriteColour/)
+  t.match(await pool.safeModeProblem(unknownContext), /unknown-context/)
 })
 
 /** Issues a batch over HTTP with this many signing threads, and checks each credential with the independent verifier. */
@@ -66,6 +87,8 @@ async function batchVerifies(t: Test, threads: string, count: number) {
   const { credentials } = res.json()
   t.equal(credentials.length, count)
   for (const issued of credentials) t.same(await verifyDataIntegrity(issued.credential, resolverFor(app)), { verified: true })
+  const report = await app.inject({ method: 'POST', url: '/verify', payload: credentials[0].credential })
+  t.equal(report.json().verified, true, 'and /verify, on the same threads, verifies it')
   return { app, credentials }
 }
 
@@ -75,6 +98,6 @@ t.test('a batch issued over HTTP is signed on the threads and verifies independe
   t.equal(status.statusCode, 200, 'the status list is signed on the threads too')
 })
 
-t.test('with LANYARD_SIGNING_THREADS=0 the same batch is signed on the event loop, one at a time', async (t) => {
+t.test('with LANYARD_SIGNING_THREADS=0 the same batch is signed and verified on the event loop', async (t) => {
   await batchVerifies(t, '0', 3)
 })

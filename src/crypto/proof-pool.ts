@@ -1,34 +1,38 @@
-// Data Integrity signing on a pool of worker threads, one per core by default: a batch of a thousand credentials uses
-// every core and the event loop stays free for other requests. Deterministic Ed25519 makes the bytes the same as in-process.
+// Data Integrity work on a pool of worker threads, one per core by default: signing a batch of a thousand credentials
+// or verifying many badges uses every core, and the event loop stays free for other requests. Deterministic Ed25519
+// makes the signed bytes the same as in-process.
 import { Worker } from 'node:worker_threads'
+import type { ProofCheckJob, ProofCheckResult, ProofWork } from '../verify/data-integrity.js'
 import { signDataIntegrity, UnsignableCredentialError, type DataIntegrityOptions } from './data-integrity.js'
-import type { SigningJob, SigningReply } from './signing-worker.js'
+import type { ProofJob, ProofReply } from './proof-worker.js'
 
 export type DataIntegritySigner = (credential: object, options: DataIntegrityOptions) => Promise<object>
 
-export interface SigningPool {
+export interface ProofPool extends ProofWork {
   sign: DataIntegritySigner
   close(): Promise<void>
 }
 
 interface Thread {
   worker: Worker
-  inFlight: Map<number, { resolve: (signed: object) => void; reject: (error: Error) => void }>
+  inFlight: Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>
 }
 
-const ENTRY = new URL('./signing-worker-entry.mjs', import.meta.url)
+const ENTRY = new URL('./proof-worker-entry.mjs', import.meta.url)
 
-/** Threads start on first use, so an instance that never signs (or a test app) pays nothing. */
-export function createSigningPool(size: number): SigningPool {
+type Job = ProofJob extends infer J ? J extends { id: number } ? Omit<J, 'id'> : never : never
+
+/** Threads start on first use, so an instance that never signs or verifies (or a test app) pays nothing. */
+export function createProofPool(size: number): ProofPool {
   const threads: Thread[] = []
   let nextId = 0
 
   function start(): Thread {
     const thread: Thread = { worker: new Worker(ENTRY), inFlight: new Map() }
-    thread.worker.on('message', (reply: SigningReply) => {
+    thread.worker.on('message', (reply: ProofReply) => {
       const job = thread.inFlight.get(reply.id)!
       thread.inFlight.delete(reply.id)
-      if ('signed' in reply) job.resolve(reply.signed)
+      if ('result' in reply) job.resolve(reply.result)
       else job.reject(reply.unsignable ? new UnsignableCredentialError(reply.error) : new Error(reply.error))
     })
     /* c8 ignore start: a thread dies only of a bug or memory exhaustion; its jobs fail and a fresh thread takes its place */
@@ -51,21 +55,29 @@ export function createSigningPool(size: number): SigningPool {
     return threads.reduce((least, thread) => (thread.inFlight.size < least.inFlight.size ? thread : least))
   }
 
-  return {
-    sign: (credential, options) => new Promise<object>((resolve, reject) => {
+  function submit<T>(job: Job): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       const thread = pick()
       const id = nextId++
-      thread.inFlight.set(id, { resolve, reject })
-      // ref while working, so the process does not exit under a pending signature; unref when idle again.
+      thread.inFlight.set(id, { resolve: resolve as (result: unknown) => void, reject })
+      // ref while working, so the process does not exit under a pending job; unref when idle again.
       thread.worker.ref()
-      const job: SigningJob = {
-        id, credential, suite: options.suite, verificationMethod: options.key.verificationMethod, controller: options.key.controller,
-        privateKey: options.key.privateKey, ...(options.created !== undefined && { created: options.created.getTime() })
-      }
-      thread.worker.postMessage(job)
+      thread.worker.postMessage({ id, ...job } as ProofJob)
     }).finally(() => {
       for (const thread of threads) if (thread.inFlight.size === 0) thread.worker.unref()
+    })
+  }
+
+  return {
+    sign: (credential, { suite, key, created }) => submit<object>({
+      kind: 'sign',
+      job: {
+        credential, suite, verificationMethod: key.verificationMethod, controller: key.controller, privateKey: key.privateKey,
+        ...(created !== undefined && { created: created.getTime() })
+      }
     }),
+    checkProofs: (job: ProofCheckJob) => submit<ProofCheckResult>({ kind: 'check', job }),
+    safeModeProblem: (document) => submit<string | undefined>({ kind: 'safe-mode', document }),
     close: async () => {
       await Promise.all(threads.splice(0).map((thread) => thread.worker.terminate()))
     }
