@@ -119,6 +119,23 @@ await onEachDatabase(t, async (t, database) => {
     t.match((await app.inject({ method: 'GET', url: `/v1/credentials/${issued.id}`, headers: admin })).json(), { status: 'active' })
   })
 
+  await t.test('single issues take positions reserved 32 ahead: one reservation statement serves the next 32 issues', async (t) => {
+    const fresh = await createIssuer(app)
+    const freshBadge = await createAchievement(app, fresh.id)
+    const single = async (i: number) => (await app.inject({
+      method: 'POST', url: '/v1/credentials', headers: admin,
+      payload: { achievementId: freshBadge.id, format: 'vc-jwt', jwtAlg: 'EdDSA', recipient: { did: `did:example:ahead-${i}` } }
+    })).json().credential.credentialStatus
+    const allocated = async () => (await db.selectFrom('status_lists').select(['allocated']).where('issuer_id', '=', fresh.id).execute()).map((l) => l.allocated)
+    const first = await Promise.all(Array.from({ length: 5 }, (_, i) => single(i)))
+    t.same(await allocated(), [32], 'five singles at once: one reservation of 32 (none of them waited for a statement of its own)')
+    const rest = await Promise.all(Array.from({ length: 30 }, (_, i) => single(5 + i)))
+    const entries = [...first, ...rest]
+    t.equal(new Set(entries.map((e) => e.statusListIndex)).size, 35, 'no index twice')
+    t.equal(new Set(entries.map((e) => e.statusListCredential)).size, 1)
+    t.same(await allocated(), [64], 'the 33rd reserved the next 32')
+  })
+
   await t.test('indexes are spread over the list, never reused, and a full list rolls over to a new one', async (t) => {
     const fresh = await createIssuer(app)
     const freshBadge = await createAchievement(app, fresh.id)

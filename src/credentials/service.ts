@@ -1,14 +1,13 @@
 // Issuing Open Badges: one or a batch, all or nothing, safe to retry with an Idempotency-Key; reading them back.
 import { setImmediate } from 'node:timers/promises'
 import { v7 as uuidv7 } from 'uuid'
-import { achievementDocument, visibleAchievement } from '../achievements/service.js'
+import { achievementDocument } from '../achievements/service.js'
 import { wholeSeconds } from '../crypto/w3c-date.js'
 import type { Caller, ServiceContext } from '../context.js'
 import type { CredentialRow, IssuerRow } from '../db/schema.js'
 import { actorOf, assertIssuerAccess, issuerScope } from '../http/auth.js'
 import { AppError, notFound, type FieldError } from '../http/errors.js'
 import { profileDocument, signerFor, type IssuerSigner } from '../issuers/service.js'
-import { findIssuer } from '../issuers/store.js'
 import { achievementCredentialErrors } from '../ob3/schema.js'
 import { identityKey, recipientIdentity, type RecipientInput } from '../recipients/identity.js'
 import type { RecipientIdentity } from '../recipients/store.js'
@@ -19,7 +18,7 @@ import { replayOrConflict, requestHash, type IdempotencyRequest } from './idempo
 import { keyAlgorithmFor, signCredential, type ProofRequest, type SignedCredential } from './sign.js'
 import { inProcessSigner } from '../crypto/proof-pool.js'
 import {
-  findCredential, findCredentialsByIds, insertIssued, listCredentials as listCredentialRows, type CredentialStatusFilter
+  findCredential, findCredentialsByIds, findIssuingContext, insertIssued, listCredentials as listCredentialRows, type CredentialStatusFilter
 } from './store.js'
 import { credentialView, type CredentialView } from './view.js'
 
@@ -57,8 +56,11 @@ interface PreparedAward {
 export async function issueCredentials(
   ctx: ServiceContext, caller: Caller, request: IssueRequest, pointerOf: (index: number) => string, idempotency?: IdempotencyRequest
 ): Promise<IssueResult> {
-  const achievement = await visibleAchievement(ctx, caller, request.achievementId)
-  const issuer = (await findIssuer(ctx.db, achievement.issuer_id))!
+  const algorithm = keyAlgorithmFor(request.proof)
+  const context = await findIssuingContext(ctx.db, request.achievementId, algorithm)
+  if (context === undefined) throw notFound('achievement')
+  const { achievement, issuer } = context
+  assertIssuerAccess(caller.principal, achievement.issuer_id, 'achievement')
   const scope = actorOf(caller.principal)
   const hash = idempotency === undefined ? undefined : requestHash(idempotency)
   if (idempotency !== undefined) {
@@ -73,7 +75,7 @@ export async function issueCredentials(
   }
 
   // The signer first: an issuer that cannot sign this format (did:key and RS256) must not use up status entries.
-  const signer = await signerFor(ctx, caller, issuer, keyAlgorithmFor(request.proof))
+  const signer = await signerFor(ctx, caller, issuer, algorithm, context.key)
   const statusEntries = await allocateStatusEntries(ctx, issuer.id, prepared.length)
   prepared.forEach((item, index) => { item.document.credentialStatus = credentialStatusEntry(ctx.publicUrl, statusEntries[index]!) })
 

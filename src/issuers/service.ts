@@ -285,9 +285,11 @@ export async function issuerSigner(ctx: ServiceContext, caller: Caller, issuerId
   return signerFor(ctx, caller, issuer, algorithm)
 }
 
-/** issuerSigner for an issuer row the caller already holds (saves a query on the issuing path). */
-export async function signerFor(ctx: ServiceContext, caller: Caller, issuer: IssuerRow, algorithm: KeyAlgorithm): Promise<IssuerSigner> {
-  const key = await activeKey(ctx, caller, issuer, algorithm)
+/** issuerSigner for an issuer row (and maybe its active key) the caller already holds: saves queries on the issuing path. */
+export async function signerFor(
+  ctx: ServiceContext, caller: Caller, issuer: IssuerRow, algorithm: KeyAlgorithm, known?: IssuerKeyRow
+): Promise<IssuerSigner> {
+  const key = known ?? await activeKey(ctx, caller, issuer, algorithm)
   const secret = ctx.keyring.open(key.sealed_private_key, key.master_key_id, key.id)
   const privateKey = privateKeyFromSecret(key.algorithm, secret, key.public_jwk)
   secret.fill(0)
