@@ -1,6 +1,6 @@
 // `npm run measure:pages`: server time to render a badge page (which verifies the badge live) and to bake its PNG and
 // SVG, and how much bigger a baked PNG is than its source image. MEASURE_CONCURRENCY (default 8) sets the load; 1 gives
-// the server time of one request. A measurement, not a test (see measure-issuing.ts).
+// the server time of one request. A measurement, not a test: figures on a shared VM move ±30 % between runs.
 import { deflateSync } from 'node:zlib'
 import { encodePng } from '../src/baking/png-chunks.js'
 import { percentile, runConcurrently, startMeasuredLanyard } from './measure-kit.js'

@@ -1,5 +1,6 @@
 // `npm run measure:revocation`: revocations per second (single, concurrent; and bulk), and the time to serve a
-// 131,072-entry status list cold (re-signed after a change) and cached. A measurement, not a test (see measure-issuing.ts).
+// 131,072-entry status list cold (re-signed after a change) and cached. A measurement, not a test: figures on a shared
+// VM move ±30 % between runs.
 import { percentile, runConcurrently, startMeasuredLanyard } from './measure-kit.js'
 
 const CONCURRENCY = 8

@@ -1,6 +1,6 @@
 // `npm run measure:verify`: verifications per second over HTTP (POST /verify, 8 concurrent) of Lanyard's own credentials
-// in each format, and of one baked into a PNG. A measurement, not a test (see measure-issuing.ts); `npm run bench`
-// (issue 7) will take these rows over.
+// in each format, and of one baked into a PNG (which `npm run bench` does not send). A measurement, not a test: figures
+// on a shared VM move ±30 % between runs.
 import { deflateSync } from 'node:zlib'
 import { bakePng } from '../src/baking/bake.js'
 import { encodePng } from '../src/baking/png-chunks.js'
