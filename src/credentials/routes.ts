@@ -3,6 +3,7 @@ import accepts from 'accepts'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ServiceContext } from '../context.js'
+import { jsonArrayStream } from '../event-loop.js'
 import type { CredentialFormat, CredentialRow, JwtAlg } from '../db/schema.js'
 import { callerOf } from '../http/auth.js'
 import { AppError } from '../http/errors.js'
@@ -173,7 +174,8 @@ export function adminCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZo
         awards: request.body.items.map(awardOf)
       }, (index) => `/items/${index}`, idempotencyOf(request, 'batch'))
       if (result.replayed) reply.header('idempotent-replayed', 'true')
-      return reply.code(201).send({ credentials: result.credentials })
+      // Streamed past the serializer (the type provider only knows objects): the shape is the schema's, built by credentialView.
+      return reply.code(201).type('application/json; charset=utf-8').send(jsonArrayStream('credentials', result.credentials) as never)
     })
 
     app.post('/credentials/:id/revoke', {

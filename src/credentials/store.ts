@@ -87,7 +87,7 @@ export interface IssuedWrite {
 export async function insertIssued(db: Db, write: IssuedWrite): Promise<CredentialRow[] | undefined> {
   const claim = write.idempotency
   const credentials = write.credentials.map((c) => ({ ...c, identity_type: c.identityType }))
-  const { rows } = await sql<CredentialRow>`
+  const { rows } = await sql<Omit<CredentialRow, 'signed'>>`
     with claim as (
       insert into idempotency_keys (scope, key, request_hash, credential_ids)
       select ${claim?.scope ?? ''}, ${claim?.key ?? ''}, ${claim?.requestHash ?? ''}, ${JSON.stringify(write.credentials.map((c) => c.id))}::jsonb
@@ -112,7 +112,9 @@ export async function insertIssued(db: Db, write: IssuedWrite): Promise<Credenti
         id uuid, achievement_id uuid, issuer_key_id uuid, format text, jwt_alg text, signed text, valid_from timestamptz,
         valid_until timestamptz, status_list_id uuid, status_list_index integer, identity_type text, identity text)
       join recipient on recipient.identity_type = c.identity_type and recipient.identity = c.identity
-      returning *
+      -- Not the signed bytes: the caller has them, and megabytes of a batch need not cross the wire twice.
+      returning id, issuer_id, achievement_id, recipient_id, issuer_key_id, format, jwt_alg, valid_from, valid_until, status,
+        revoked_at, revocation_reason, created_at, status_list_id, status_list_index
     ), audit as (
       insert into audit_events (actor, action, issuer_id, target_type, target_id, details, request_id)
       select ${write.audit.actor}, 'credential.issued', issuer_id, 'credential', id,
@@ -123,7 +125,7 @@ export async function insertIssued(db: Db, write: IssuedWrite): Promise<Credenti
     select * from credential`.execute(db)
   if (rows.length === 0) return undefined
   const byId = new Map(rows.map((row) => [row.id, row]))
-  return write.credentials.map((c) => byId.get(c.id)!)
+  return write.credentials.map((c) => ({ ...byId.get(c.id)!, signed: c.signed }))
 }
 
 export async function findCredential(db: Db, id: string): Promise<CredentialRow | undefined> {

@@ -1,5 +1,6 @@
 // A proof thread: the CPU-bound work of Data Integrity proofs (JSON-LD canonicalization dominates it) off the event loop.
 // Messages in: a job to sign a credential, check a document's proofs, or expand it in safe mode; out: its result or error.
+import { setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
 import type { KeyObject } from 'node:crypto'
 import { inProcessProofWork, type ProofCheckJob } from '../verify/data-integrity.js'
@@ -30,6 +31,15 @@ async function run(message: ProofJob): Promise<unknown> {
   return signDataIntegrity(credential, {
     suite, key: { verificationMethod, controller, privateKey }, ...(created !== undefined && { created: new Date(created) })
   })
+}
+
+// On Linux this lowers only this thread's priority: when the cores are busy signing, the event loop thread still gets
+// a core at once, so /health and light requests stay fast under a batch. Lowering one's own priority is always allowed
+// on Linux; elsewhere it may be refused, and the thread runs as it was.
+try {
+  setPriority(10)
+} catch {
+  /* c8 ignore next: not reachable on Linux */
 }
 
 parentPort!.on('message', async (message: ProofJob) => {

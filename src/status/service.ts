@@ -1,5 +1,6 @@
 // Revocation status for issued credentials: a place in one of the issuer's bitstring status lists, and its entry in the credential.
 import type { ServiceContext } from '../context.js'
+import { mapInSlices } from '../event-loop.js'
 import { permute } from './permutation.js'
 import { openNewList, reserveInOpenList, type Reservation } from './store.js'
 
@@ -58,12 +59,12 @@ export async function allocateStatusEntries(ctx: ServiceContext, issuerId: strin
   const held = heldByIssuer.get(issuerId) ?? []
   heldByIssuer.set(issuerId, held)
   const inFlight = perIssuer(refilling, ctx.db)
-  const entries: StatusEntry[] = []
+  const entries: { reservation: Reservation; position: number }[] = []
   // Taken synchronously, so concurrent requests of this process never take the same position.
   const take = () => {
     while (entries.length < count && held.length > 0) {
       const reservation = held[0]!
-      entries.push({ listId: reservation.listId, index: permute(reservation.start++, reservation.size, reservation.permutationKey) })
+      entries.push({ reservation, position: reservation.start++ })
       if (reservation.start === reservation.end) held.shift()
     }
   }
@@ -85,5 +86,6 @@ export async function allocateStatusEntries(ctx: ServiceContext, issuerId: strin
     }
     take()
   }
-  return entries
+  return mapInSlices(entries, ({ reservation, position }) =>
+    ({ listId: reservation.listId, index: permute(position, reservation.size, reservation.permutationKey) }))
 }
