@@ -15,6 +15,7 @@ import type { Keyring } from './crypto/keyring.js'
 import type { Database } from './db/schema.js'
 import { adminCredentialRoutes, publicCredentialRoutes, vcApiIssueRoutes } from './credentials/routes.js'
 import { healthRoutes } from './health/routes.js'
+import { canonicalizationStats, type CanonicalizationStats } from './crypto/canonicalize/index.js'
 import { createProofPool, inProcessSigner } from './crypto/proof-pool.js'
 import { bearerAuthentication } from './http/auth.js'
 import { registerErrorHandling } from './http/errors.js'
@@ -48,6 +49,12 @@ function isAuthenticatedPath(url: string): boolean {
   return url.startsWith('/v1/') || url === '/v1' || url.startsWith('/credentials/issue')
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    canonicalizationStats(): Promise<CanonicalizationStats>
+  }
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps
   const app = Fastify({
@@ -78,6 +85,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const pool = config.LANYARD_SIGNING_THREADS > 0 ? createProofPool(config.LANYARD_SIGNING_THREADS) : undefined
   if (pool !== undefined) app.addHook('onClose', () => pool.close())
+  // For `npm run bench` and tests: how often the shape cache served canonicalization, wherever it runs.
+  app.decorate('canonicalizationStats', pool?.canonicalizationStats ?? (async () => canonicalizationStats()))
   const ctx: ServiceContext = {
     db: deps.db, keyring: deps.keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE,
     signDataIntegrity: pool?.sign ?? inProcessSigner

@@ -79,6 +79,8 @@ async function batchVerifies(t: Test, threads: string, count: number) {
   const { app } = await buildTestApp(t, await openTestDatabase(t, 'pglite'), { env: { LANYARD_SIGNING_THREADS: threads } })
   const issuer = await createIssuer(app)
   const badge = await createAchievement(app, issuer.id)
+  // In-process, the cache is the process's and earlier tests used it: count from here.
+  const before = await app.canonicalizationStats()
   const res = await app.inject({
     method: 'POST', url: '/v1/credentials/batch', headers: admin,
     payload: { achievementId: badge.id, items: Array.from({ length: count }, (_, i) => ({ recipient: { email: `l${i}@example.com` } })) }
@@ -89,6 +91,12 @@ async function batchVerifies(t: Test, threads: string, count: number) {
   for (const issued of credentials) t.same(await verifyDataIntegrity(issued.credential, resolverFor(app)), { verified: true })
   const report = await app.inject({ method: 'POST', url: '/verify', payload: credentials[0].credential })
   t.equal(report.json().verified, true, 'and /verify, on the same threads, verifies it')
+  // Every credential of the batch has one shape: after the first few (one per thread, and the proof options), hits.
+  const after = await app.canonicalizationStats()
+  const hits = after.hits - before.hits
+  const misses = after.misses - before.misses
+  t.ok(hits >= count, `the shape cache served canonicalization (${hits} hits, ${misses} misses)`)
+  t.ok(misses <= 2 * 4, 'a template per shape (credential, proof options) per thread, not per credential')
   return { app, credentials }
 }
 

@@ -1,9 +1,9 @@
-// Embedded Data Integrity proofs (eddsa-rdfc-2022, legacy Ed25519Signature2020) on a credential, with our static document loader.
+// Embedded Data Integrity proofs (eddsa-rdfc-2022, legacy Ed25519Signature2020) on a credential, with our static document
+// loader and the shape-cached canonicalization (./canonicalize/).
 import { sign, type KeyObject } from 'node:crypto'
 import { DataIntegrityProof } from '@digitalcredentials/data-integrity'
-import { Ed25519Signature2020 } from '@digitalcredentials/ed25519-signature-2020'
-import { cryptosuite as eddsaRdfc2022 } from '@digitalcredentials/eddsa-rdfc-2022-cryptosuite'
 import { _checkCredential, issue } from '@digitalcredentials/vc'
+import { CachedEd25519Signature2020, cachedEddsaRdfc2022 } from './canonicalize/suites.js'
 import { VC_V1_CONTEXT } from './contexts.js'
 import { issuerIdOf } from './credential-issuer.js'
 import { documentLoader } from './document-loader.js'
@@ -61,8 +61,8 @@ export async function signDataIntegrity(credential: object, options: DataIntegri
     sign: async ({ data }: { data: Uint8Array }) => sign(null, data, key.privateKey)
   }
   const suite = options.suite === 'eddsa-rdfc-2022'
-    ? new DataIntegrityProof({ signer, cryptosuite: eddsaRdfc2022, date: created })
-    : new Ed25519Signature2020({ signer, date: created })
+    ? new DataIntegrityProof({ signer, cryptosuite: cachedEddsaRdfc2022, date: created })
+    : new CachedEd25519Signature2020({ signer, date: created })
   try {
     return await issue({ credential: document, suite, documentLoader })
   } catch (error) {

@@ -4,12 +4,15 @@
 import { Worker } from 'node:worker_threads'
 import type { ProofCheckJob, ProofCheckResult, ProofWork } from '../verify/data-integrity.js'
 import { signDataIntegrity, UnsignableCredentialError, type DataIntegrityOptions } from './data-integrity.js'
+import type { CanonicalizationStats, FallbackReason } from './canonicalize/index.js'
 import type { ProofJob, ProofReply } from './proof-worker.js'
 
 export type DataIntegritySigner = (credential: object, options: DataIntegrityOptions) => Promise<object>
 
 export interface ProofPool extends ProofWork {
   sign: DataIntegritySigner
+  /** The shape cache's counters, summed over the threads (each keeps its own cache). */
+  canonicalizationStats(): Promise<CanonicalizationStats>
   close(): Promise<void>
 }
 
@@ -55,9 +58,8 @@ export function createProofPool(size: number): ProofPool {
     return threads.reduce((least, thread) => (thread.inFlight.size < least.inFlight.size ? thread : least))
   }
 
-  function submit<T>(job: Job): Promise<T> {
+  function submit<T>(job: Job, thread = pick()): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const thread = pick()
       const id = nextId++
       thread.inFlight.set(id, { resolve: resolve as (result: unknown) => void, reject })
       // ref while working, so the process does not exit under a pending job; unref when idle again.
@@ -78,6 +80,18 @@ export function createProofPool(size: number): ProofPool {
     }),
     checkProofs: (job: ProofCheckJob) => submit<ProofCheckResult>({ kind: 'check', job }),
     safeModeProblem: (document) => submit<string | undefined>({ kind: 'safe-mode', document }),
+    canonicalizationStats: async () => {
+      const each = await Promise.all(threads.map((thread) => submit<CanonicalizationStats>({ kind: 'statistics' }, thread)))
+      const total: CanonicalizationStats = { hits: 0, misses: 0, fallbacks: {} }
+      for (const stats of each) {
+        total.hits += stats.hits
+        total.misses += stats.misses
+        for (const [reason, count] of Object.entries(stats.fallbacks) as [FallbackReason, number][]) {
+          total.fallbacks[reason] = (total.fallbacks[reason] ?? 0) + count
+        }
+      }
+      return total
+    },
     close: async () => {
       await Promise.all(threads.splice(0).map((thread) => thread.worker.terminate()))
     }

@@ -4,6 +4,7 @@ import { setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
 import type { KeyObject } from 'node:crypto'
 import { inProcessProofWork, type ProofCheckJob } from '../verify/data-integrity.js'
+import { canonicalizationStats } from './canonicalize/index.js'
 import { signDataIntegrity, UnsignableCredentialError, type DataIntegritySuite } from './data-integrity.js'
 
 export interface SigningJob {
@@ -20,6 +21,7 @@ export type ProofJob = { id: number } & (
   | { kind: 'sign'; job: SigningJob }
   | { kind: 'check'; job: ProofCheckJob }
   | { kind: 'safe-mode'; document: Record<string, unknown> }
+  | { kind: 'statistics' }
 )
 
 export type ProofReply = { id: number; result: unknown } | { id: number; error: string; unsignable: boolean }
@@ -27,6 +29,7 @@ export type ProofReply = { id: number; result: unknown } | { id: number; error: 
 async function run(message: ProofJob): Promise<unknown> {
   if (message.kind === 'check') return inProcessProofWork.checkProofs(message.job)
   if (message.kind === 'safe-mode') return inProcessProofWork.safeModeProblem(message.document)
+  if (message.kind === 'statistics') return canonicalizationStats()
   const { credential, suite, verificationMethod, controller, privateKey, created } = message.job
   return signDataIntegrity(credential, {
     suite, key: { verificationMethod, controller, privateKey }, ...(created !== undefined && { created: new Date(created) })

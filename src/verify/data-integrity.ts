@@ -1,17 +1,16 @@
 // Verifies embedded Data Integrity proofs (eddsa-rdfc-2022, the draft eddsa-2022, Ed25519Signature2020) with the
 // @digitalcredentials suites, our bundled contexts only, and keys resolved by ./keys.ts. Any one valid proof is enough.
 import { DataIntegrityProof } from '@digitalcredentials/data-integrity'
-import { Ed25519Signature2020 } from '@digitalcredentials/ed25519-signature-2020'
-import { cryptosuite as eddsaRdfc2022 } from '@digitalcredentials/eddsa-rdfc-2022-cryptosuite'
 import jsonld from '@digitalcredentials/jsonld'
 import jsigs from '@digitalcredentials/jsonld-signatures'
+import { CachedEd25519Signature2020, cachedEddsaRdfc2022 } from '../crypto/canonicalize/suites.js'
 import { documentLoader as bundledContexts } from '../crypto/document-loader.js'
 import type { DocumentFetcher } from './documents.js'
 import { KeyResolutionError, multibaseOf, resolveVerificationMethod, type ResolvedKey } from './keys.js'
 import type { ProofFormat } from './report.js'
 
 /** eddsa-2022 is eddsa-rdfc-2022 under its draft name: the same canonicalization (URDNA2015 = RDFC-1.0), hashing and key. */
-const eddsa2022 = { ...eddsaRdfc2022, name: 'eddsa-2022' }
+const eddsa2022 = { ...cachedEddsaRdfc2022, name: 'eddsa-2022' }
 
 const DID_CONTEXT = 'https://www.w3.org/ns/did/v1'
 
@@ -148,17 +147,26 @@ export async function verifyEmbeddedProofs(
 }
 
 /** jsigs.verify with our bundled contexts and the key documents the main thread resolved; errors made plain. */
-async function checkProofsHere({ document, keyDocuments, purpose }: ProofCheckJob): Promise<ProofCheckResult> {
+/** The suites a verification tries, made afresh for each (they hold per-use state). */
+export type ProofSuites = () => object[]
+
+const cachedSuites: ProofSuites = () => [
+  new DataIntegrityProof({ cryptosuite: cachedEddsaRdfc2022 }),
+  new DataIntegrityProof({ cryptosuite: eddsa2022, legacyContext: true }),
+  new CachedEd25519Signature2020({})
+]
+
+/** Proof checks in this thread with these suites: ours, or (for the bench's floor) the libraries' own. */
+export function proofChecksWith(makeSuites: ProofSuites): ProofWork['checkProofs'] {
+  return (job) => checkProofsHere(job, makeSuites())
+}
+
+async function checkProofsHere({ document, keyDocuments, purpose }: ProofCheckJob, suites: object[]): Promise<ProofCheckResult> {
   const documents = new Map(keyDocuments)
   const loader = async (url: string) => {
     const known = documents.get(url)
     return known === undefined ? bundledContexts(url) : { contextUrl: null, documentUrl: url, document: known }
   }
-  const suites = [
-    new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
-    new DataIntegrityProof({ cryptosuite: eddsa2022, legacyContext: true }),
-    new Ed25519Signature2020({})
-  ]
   const proofPurpose = purpose.term === 'assertionMethod'
     ? new jsigs.purposes.AssertionProofPurpose()
     : new jsigs.purposes.AuthenticationProofPurpose({ challenge: purpose.challenge, domain: purpose.domain })
@@ -179,7 +187,7 @@ async function safeModeProblemHere(document: Json): Promise<string | undefined> 
   }
 }
 
-export const inProcessProofWork: ProofWork = { checkProofs: checkProofsHere, safeModeProblem: safeModeProblemHere }
+export const inProcessProofWork: ProofWork = { checkProofs: proofChecksWith(cachedSuites), safeModeProblem: safeModeProblemHere }
 
 /** Name, message and the jsonld.js details the messages use; nothing else of an error survives a thread hop. */
 export function plainError(error: Error): PlainError {

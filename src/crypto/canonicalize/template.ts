@@ -1,0 +1,106 @@
+// Quad templates: jsonld.js's RDF for a placeholder document, checked so each placeholder came back whole or not at all.
+
+/** A term as jsonld.js's toRDF emits it and rdf-canonize reads it. */
+export interface Term {
+  termType: string
+  value: string
+  datatype?: { termType: string; value: string }
+  language?: string
+}
+
+export interface Quad {
+  subject: Term
+  predicate: Term
+  object: Term
+  graph: Term
+}
+
+/** A term position: constant, or (slot >= 0) a term whose value is the document's string for that slot. */
+interface TemplateTerm {
+  term: Term
+  slot: number
+}
+
+type TemplateQuad = [TemplateTerm, TemplateTerm, TemplateTerm, TemplateTerm]
+
+export interface Template {
+  quads: TemplateQuad[]
+  /** Whether any slot is used, i.e. whether substitution can make two quads equal. */
+  slotted: boolean
+}
+
+/** What the verbatim check found: a template, or the slots whose placeholder jsonld.js changed, split or dropped. */
+export type Analysis = { template: Template; bad?: undefined } | { template?: undefined; bad: Set<number> }
+
+/** Placeholders are `nonce + slot + END`; letters and digits only, mixed case so any case folding shows. */
+export const END = 'Zq'
+
+/**
+ * Checks every term of `dataset` against the placeholders (`placeholders[slot]`, undefined for structural slots).
+ * A term that mentions the nonce in any case must be exactly one placeholder; a placeholder that never comes back
+ * whole, or also comes back in part, marks its slot bad.
+ */
+export function analyze(dataset: Quad[], placeholders: (string | undefined)[], nonce: string): Analysis {
+  const slotOf = new Map<string, number>()
+  placeholders.forEach((placeholder, slot) => { if (placeholder !== undefined) slotOf.set(placeholder, slot) })
+  const mention = new RegExp(`${nonce}(\\d*)`, 'gi')
+  const bad = new Set<number>()
+  const whole = new Set<number>()
+  const partial = (text: string): boolean => {
+    let found = false
+    for (const match of text.matchAll(mention)) {
+      found = true
+      const slot = Number(match[1])
+      // A mangled number cannot be attributed: blame every slot, the safe over-approximation.
+      if (match[1] === '' || placeholders[slot] === undefined) placeholders.forEach((_, s) => bad.add(s))
+      else bad.add(slot)
+    }
+    return found
+  }
+  const templateTerm = (term: Term): TemplateTerm => {
+    if (term.datatype) partial(term.datatype.value)
+    if (term.language !== undefined) partial(term.language)
+    const slot = slotOf.get(term.value)
+    if (slot === undefined) {
+      partial(term.value)
+      return { term, slot: -1 }
+    }
+    whole.add(slot)
+    return { term, slot }
+  }
+  const quads = dataset.map((quad): TemplateQuad =>
+    [templateTerm(quad.subject), templateTerm(quad.predicate), templateTerm(quad.object), templateTerm(quad.graph)])
+  placeholders.forEach((placeholder, slot) => { if (placeholder !== undefined && !whole.has(slot)) bad.add(slot) })
+  if (bad.size > 0) return { bad }
+  return { template: { quads, slotted: whole.size > 0 } }
+}
+
+function fill({ term, slot }: TemplateTerm, values: string[]): Term {
+  if (slot < 0) return term
+  return { ...term, value: values[slot]! }
+}
+
+/** The dataset for a document with slot strings `values`. */
+export function substitute(template: Template, values: string[]): Quad[] {
+  const quads = template.quads.map(([s, p, o, g]): Quad =>
+    ({ subject: fill(s, values), predicate: fill(p, values), object: fill(o, values), graph: fill(g, values) }))
+  return template.slotted ? dedupe(quads) : quads
+}
+
+/**
+ * jsonld.js merges equal nodes and values, so its dataset has no duplicates; a slot whose string equals a constant
+ * (or a structural value elsewhere) can make two template quads equal after substitution.
+ */
+function dedupe(quads: Quad[]): Quad[] {
+  const seen = new Set<string>()
+  return quads.filter((quad) => {
+    const key = [quad.subject, quad.predicate, quad.object, quad.graph].map(termKey).join('\u0000')
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+
+function termKey(term: Term): string {
+  return `${term.termType}\u0001${term.value}\u0001${term.datatype?.value ?? ''}\u0001${term.language ?? ''}`
+}
