@@ -6,8 +6,8 @@ import { escapeHtml, page } from './html.js'
 export interface ClaimPageModel {
   publicUrl: string
   badgeName: string
-  issuerName: string | null
-  description: string | null
+  issuerName: string
+  description: string
   /** The badge image to show (the baked PNG, or the SVG). */
   image: string
   lcwDeepLink: string
@@ -31,8 +31,9 @@ export async function claimPage(model: ClaimPageModel): Promise<string> {
   const [lcwQr, offerQr] = await Promise.all([qrDataUri(model.lcwDeepLink), qrDataUri(model.credentialOffer)])
   const main = `<img class="badge" src="${escapeHtml(model.image)}" alt="Badge: ${escapeHtml(badgeName)}">
 <h1>${escapeHtml(badgeName)}</h1>
-<p>${issuerName === null ? 'Your badge' : `Your badge from ${escapeHtml(issuerName)}`} is ready to go into your wallet.</p>
-${model.description === null ? '' : `<p>${escapeHtml(model.description)}</p>\n`}<p>This page works once, until ${escapeHtml(model.expiresAt.toUTCString())}: the first wallet to accept the badge gets it.</p>
+<p>Your badge from ${escapeHtml(issuerName)} is ready to go into your wallet.</p>
+<p>${escapeHtml(model.description)}</p>
+<p>This page works once, until ${escapeHtml(model.expiresAt.toUTCString())}: the first wallet to accept the badge gets it.</p>
 <h2>Learner Credential Wallet</h2>
 <p><a class="button" id="add-lcw" href="${escapeHtml(model.lcwDeepLink)}">Add to Learner Credential Wallet</a></p>
 <p>On a computer? Scan this code with the Learner Credential Wallet app on your phone.</p>

@@ -131,22 +131,22 @@ export async function openClaim(ctx: ServiceContext, secret: ClaimSecret, value:
 }
 
 type Json = Record<string, unknown>
-const text = (value: unknown): string | null => (typeof value === 'string' ? value : null)
 
 /** What the claim page shows, for an open claim's token. */
 export async function claimPageModel(ctx: ServiceContext, token: string): Promise<ClaimPageModel> {
   const claim = await openClaim(ctx, 'token_hash', token)
   const row = (await findCredential(ctx.db, claim.credential_id))!
   const credential = credentialDocument(row)
-  const achievement = ((credential.credentialSubject as Json).achievement ?? {}) as Json
+  // Claims are made for Open Badges issued here only: their achievement has a name and a description, their issuer a name.
+  const achievement = (credential.credentialSubject as Json).achievement as Json
   const links = claimLinks(ctx.publicUrl, token, issuerIdOf(credential)!, claim.tx_code_hash !== null)
   const url = `${ctx.publicUrl}/credentials/${row.id}`
   const png = await hasPngBadge(ctx, row) ? `${url}/badge.png` : null
   return {
     publicUrl: ctx.publicUrl,
-    badgeName: text(achievement.name) ?? text(credential.name) ?? 'Open Badge',
-    issuerName: text((credential.issuer as Json).name),
-    description: text(achievement.description),
+    badgeName: String(achievement.name),
+    issuerName: String((credential.issuer as Json).name),
+    description: String(achievement.description),
     image: png ?? `${url}/badge.svg`,
     lcwDeepLink: links.lcwDeepLink,
     credentialOffer: links.credentialOffer,

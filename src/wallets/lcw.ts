@@ -30,8 +30,7 @@ export function presentationRequest(ctx: ServiceContext, exchangeId: string): Js
 
 /** The domain a proof states, which must then be ours; LCW's deep-link presentation states none (its challenge is ours alone). */
 function statedDomain(vp: unknown): string | undefined {
-  const proof = (vp as Json).proof
-  const first = (Array.isArray(proof) ? proof[0] : proof) as Json | undefined
+  const first = [(vp as Json).proof].flat()[0] as Json | undefined
   return first?.domain === undefined ? undefined : String(first.domain)
 }
 

@@ -171,9 +171,10 @@ export async function credentialRequest(ctx: ServiceContext, fetch: DocumentFetc
     copy = await prepareHolderCopy(ctx, original, holder.did, ask.format, requestId)
   } catch (error) {
     if (error instanceof AppError) throw new OAuthError('credential_request_denied', error.detail)
-    /* c8 ignore next: anything else is our fault, and stays a 500 */
+    /* c8 ignore start: anything else is our fault, and stays a 500 */
     throw error
   }
+  /* c8 ignore stop */
   await ctx.db.transaction().execute(async (trx) => {
     if (!await useNonce(trx, holder.nonce)) throw new OAuthError('invalid_nonce', 'the nonce in the key proof is not a current c_nonce: get a new one from the nonce endpoint')
     if (!await useAccessToken(trx, tokenHash)) throw invalidToken('the access token was used a moment ago')
