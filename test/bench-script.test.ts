@@ -16,6 +16,7 @@ const ROWS = [
   ...FORMATS.map((format) => `HTTP issue ${format}`),
   'HTTP issue eddsa-rdfc-2022 at peak load',
   ...FORMATS.map((format) => `HTTP batch issue ${format}`),
+  'HTTP GET /health p99 during a batch issue',
   ...FORMATS.map((format) => `HTTP verify ${format}`),
   'HTTP revoke',
   'HTTP status list read (cached)',
