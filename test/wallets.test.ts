@@ -411,7 +411,10 @@ await onEachDatabase(t, async (t, database) => {
     assertProblem(t, await app.inject({ method: 'POST', url: '/v1/credentials/0190a2b4-0000-7000-8000-000000000000/claims', headers: admin }), 404, 'not-found')
     assertProblem(t, await app.inject({ method: 'POST', url: `/v1/credentials/${issued.id}/claims`, headers: admin, payload: { txCode: 'yes' } }), 400, 'validation-failed')
     const own = await createApiKey(app, issuer.id)
-    t.equal((await app.inject({ method: 'POST', url: `/v1/credentials/${issued.id}/claims`, headers: bearer(own.key) })).statusCode, 201, 'the issuer\'s own API key may')
+    const made = await app.inject({ method: 'POST', url: `/v1/credentials/${issued.id}/claims`, headers: bearer(own.key) })
+    t.equal(made.statusCode, 201, 'the issuer\'s own API key may')
+    const events = await db.selectFrom('audit_events').selectAll().where('action', '=', 'credential.claim.created').where('target_id', '=', issued.id).execute()
+    t.match(events, [{ actor: `api-key:${own.id}`, issuer_id: issuer.id, details: { claimId: made.json().id, txCode: false } }], 'the audit log says who made the claim')
 
     const copyId = (await copyRow(delivered[0]!.copy.id)).id
     assertProblem(t, await app.inject({ method: 'POST', url: `/v1/credentials/${copyId}/claims`, headers: admin }), 409, 'not-claimable')

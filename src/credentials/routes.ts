@@ -164,7 +164,7 @@ export function adminCredentialRoutes(ctx: ServiceContext, claims: ClaimSettings
         awards: [awardOf(request.body)]
       }, () => '', idempotencyOf(request, 'issue'))
       if (result.replayed) reply.header('idempotent-replayed', 'true')
-      return reply.code(201).send((await deliverClaims(ctx, claims, result.credentials, request.body.deliver))[0]!)
+      return reply.code(201).send((await deliverClaims(ctx, claims, callerOf(request), result.credentials, request.body.deliver))[0]!)
     })
 
     app.post('/credentials/batch', {
@@ -182,7 +182,7 @@ export function adminCredentialRoutes(ctx: ServiceContext, claims: ClaimSettings
         awards: request.body.items.map(awardOf)
       }, (index) => `/items/${index}`, idempotencyOf(request, 'batch'))
       if (result.replayed) reply.header('idempotent-replayed', 'true')
-      return reply.code(201).send({ credentials: await deliverClaims(ctx, claims, result.credentials, request.body.deliver) })
+      return reply.code(201).send({ credentials: await deliverClaims(ctx, claims, callerOf(request), result.credentials, request.body.deliver) })
     })
 
     app.post('/credentials/:id/revoke', {

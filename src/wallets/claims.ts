@@ -5,7 +5,8 @@ import type { Caller, ServiceContext } from '../context.js'
 import { findCredential } from '../credentials/store.js'
 import { issuerIdOf } from '../crypto/credential-issuer.js'
 import type { ClaimRow } from '../db/schema.js'
-import { assertIssuerAccess } from '../http/auth.js'
+import { recordAuditEvents } from '../audit/store.js'
+import { actorOf, assertIssuerAccess } from '../http/auth.js'
 import { AppError, notFound } from '../http/errors.js'
 import { credentialDocument } from '../credentials/view.js'
 import { hasPngBadge } from '../credentials/badge-image.js'
@@ -71,7 +72,7 @@ export function claimLinks(publicUrl: string, token: string, issuerDid: string, 
 }
 
 /** One new claim per target, in one statement. The tokens exist only in the reply. */
-export async function createClaims(ctx: ServiceContext, settings: ClaimSettings, targets: ClaimTarget[], options: ClaimOptions): Promise<ClaimView[]> {
+export async function createClaims(ctx: ServiceContext, settings: ClaimSettings, caller: Caller, targets: ClaimTarget[], options: ClaimOptions): Promise<ClaimView[]> {
   const expiresAt = new Date(Date.now() + settings.ttlMs)
   const made = targets.map((target) => {
     const token = newClaimToken()
@@ -86,7 +87,13 @@ export async function createClaims(ctx: ServiceContext, settings: ClaimSettings,
       }
     }
   })
-  if (made.length > 0) await insertClaims(ctx.db, made.map((m) => m.row))
+  await ctx.db.transaction().execute(async (trx) => {
+    await insertClaims(trx, made.map((m) => m.row))
+    await recordAuditEvents(trx, made.map(({ row }) => ({
+      actor: actorOf(caller.principal), action: 'credential.claim.created', issuerId: row.issuer_id, targetType: 'credential', targetId: row.credential_id,
+      details: { claimId: row.id, expiresAt: expiresAt.toISOString(), txCode: row.tx_code_hash !== null }, requestId: caller.requestId
+    })))
+  })
   return made.map(({ target, token, txCode, row }) => ({
     id: row.id,
     credentialId: target.id,
@@ -107,7 +114,7 @@ export async function createClaim(ctx: ServiceContext, settings: ClaimSettings, 
       : 'only Open Badges issued through /v1/credentials can be claimed into a wallet')
   }
   assertDeliverable(row)
-  return (await createClaims(ctx, settings, [{ id: row.id, issuerId: row.issuer_id, issuerDid: issuerIdOf(credentialDocument(row))! }], options))[0]!
+  return (await createClaims(ctx, settings, caller, [{ id: row.id, issuerId: row.issuer_id, issuerDid: issuerIdOf(credentialDocument(row))! }], options))[0]!
 }
 
 /** Why a claim cannot be redeemed now, or undefined when it can. */
@@ -164,10 +171,10 @@ export async function offerForToken(ctx: ServiceContext, token: string): Promise
 
 /** `deliver` on issue: a claim for each credential just issued (true, or the claim options), added to its view. */
 export async function deliverClaims<T extends { id: string; issuerId: string; credential: Record<string, unknown> }>(
-  ctx: ServiceContext, settings: ClaimSettings, views: T[], deliver: boolean | ClaimOptions | undefined
+  ctx: ServiceContext, settings: ClaimSettings, caller: Caller, views: T[], deliver: boolean | ClaimOptions | undefined
 ): Promise<(T & { claim?: ClaimView })[]> {
   if (deliver === undefined || deliver === false) return views
   const targets = views.map((view) => ({ id: view.id, issuerId: view.issuerId, issuerDid: issuerIdOf(view.credential)! }))
-  const made = await createClaims(ctx, settings, targets, deliver === true ? { txCode: false } : deliver)
+  const made = await createClaims(ctx, settings, caller, targets, deliver === true ? { txCode: false } : deliver)
   return views.map((view, index) => ({ ...view, claim: made[index]! }))
 }

@@ -108,8 +108,7 @@ const KEY_MEMBERS = new Set(['kty', 'crv', 'x', 'y'])
  * A public JWK of a key type Lanyard binds to (Ed25519 or P-256), with only the members that make the key, in the
  * wallet's own order: did:jwk fixes no member order, so the wallet's serialization is the DID it knows itself by.
  */
-function publicJwk(jwk: unknown): JWK {
-  const given = (jwk ?? {}) as JWK
+function publicJwk(given: JWK): JWK {
   if (given.d !== undefined) throw invalidProof('the jwk in the proof header holds a private key')
   const { kty, crv, x, y } = given
   const supported = (kty === 'OKP' && crv === 'Ed25519' && y === undefined) || (kty === 'EC' && crv === 'P-256' && typeof y === 'string')
