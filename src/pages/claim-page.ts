@@ -49,3 +49,11 @@ ${downloads.png === null ? '' : `<li><a href="${escapeHtml(downloads.png)}" down
 </ul>`
   return page({ title: `Claim your badge: ${badgeName}`, head: '<meta name="robots" content="noindex">\n', main, verifyHref: `${model.publicUrl}/verify` })
 }
+
+/** The claim page when the claim cannot be used (unknown, used, expired): why, and what to do. */
+export function claimUnavailablePage(publicUrl: string, detail: string): string {
+  const main = `<h1>This badge link cannot be used</h1>
+<p class="alert">${escapeHtml(detail.charAt(0).toUpperCase() + detail.slice(1))}.</p>
+<p>If the badge is already in your wallet, there is nothing more to do.</p>`
+  return page({ title: 'This badge link cannot be used', head: '<meta name="robots" content="noindex">\n', main, verifyHref: `${publicUrl}/verify` })
+}

@@ -1,11 +1,12 @@
 // HTTP for wallet delivery: claims under /v1, the learner's claim page, LCW's VC-API exchange, and OID4VCI.
+import accepts from 'accepts'
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ServiceContext } from '../context.js'
 import { callerOf } from '../http/auth.js'
-import { registerOAuthErrorHandling } from '../http/errors.js'
+import { AppError, registerOAuthErrorHandling } from '../http/errors.js'
 import { BEARER, idParams, problemResponses } from '../http/schemas.js'
-import { claimPage } from '../pages/claim-page.js'
+import { claimPage, claimUnavailablePage } from '../pages/claim-page.js'
 import type { Verifier } from '../verify/pipeline.js'
 import { claimPageModel, createClaim, offerForToken, type ClaimSettings } from './claims.js'
 import { participate } from './lcw.js'
@@ -56,8 +57,16 @@ export function publicWalletRoutes(ctx: ServiceContext, verifier: Verifier): Fas
         tags: TAGS, summary: 'The learner\'s claim page (HTML)', params: tokenParams,
         response: { 200: { description: 'the page', content: { 'text/html': { schema: z.string() } } }, ...problemResponses }
       }
-    }, async (request, reply) => reply.header('cache-control', 'no-store').type('text/html; charset=utf-8')
-      .send(await claimPage(await claimPageModel(ctx, request.params.token))))
+    }, async (request, reply) => {
+      reply.header('cache-control', 'no-store')
+      try {
+        return reply.type('text/html; charset=utf-8').send(await claimPage(await claimPageModel(ctx, request.params.token)))
+      } catch (error) {
+        // A person following a used or expired link reads why in a page; a program gets the problem.
+        if (!(error instanceof AppError) || accepts(request.raw).type(['application/json', 'application/problem+json', 'text/html']) !== 'text/html') throw error
+        return reply.code(error.status).type('text/html; charset=utf-8').send(claimUnavailablePage(ctx.publicUrl, error.detail))
+      }
+    })
 
     app.get('/claim/:token/offer', {
       schema: { tags: TAGS, summary: 'The OID4VCI credential offer of a claim (credential_offer_uri)', params: tokenParams, response: { 200: json, ...problemResponses } }
