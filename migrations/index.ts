@@ -3,9 +3,11 @@ import type { Migration } from 'kysely'
 import * as m0001 from './0001_initial.js'
 import * as m0002 from './0002_issuing.js'
 import * as m0003 from './0003_status_lists.js'
+import * as m0004 from './0004_wallets.js'
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_issuing': m0002,
-  '0003_status_lists': m0003
+  '0003_status_lists': m0003,
+  '0004_wallets': m0004
 }

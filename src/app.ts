@@ -29,6 +29,7 @@ import { cachedFetcher, localFirst, networkFetcher, type DocumentFetcher } from 
 import { localDocuments } from './verify/local-documents.js'
 import { createVerifier } from './verify/pipeline.js'
 import { verifyRoutes } from './verify/routes.js'
+import { adminClaimRoutes, publicWalletRoutes } from './wallets/routes.js'
 
 export interface AppDeps {
   config: Config
@@ -108,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await publicApp.register(publicCredentialRoutes(ctx, verifier))
     await publicApp.register(publicStatusRoutes(ctx))
     await publicApp.register(verifyRoutes(verifier, { bodyLimit: config.BODY_LIMIT }))
+    await publicApp.register(publicWalletRoutes(ctx, verifier))
   })
 
   // Authenticated APIs speak JSON only: anything else is a 415, not a string that fails validation.
@@ -116,8 +118,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     scope.addHook('onRequest', bearerAuthentication(deps.db, deps.adminTokenHash))
     for (const route of routes) await scope.register(route)
   }
+  const claims = { ttlMs: config.LANYARD_CLAIM_TTL_HOURS * 3_600_000 }
   await app.register(authenticated(
-    adminIssuerRoutes(ctx), adminAchievementRoutes(ctx), adminCredentialRoutes(ctx), adminRecipientRoutes(ctx), apiKeyRoutes(ctx), auditRoutes(ctx)
+    adminIssuerRoutes(ctx), adminAchievementRoutes(ctx), adminCredentialRoutes(ctx, claims), adminClaimRoutes(ctx, claims), adminRecipientRoutes(ctx),
+    apiKeyRoutes(ctx), auditRoutes(ctx)
   ), { prefix: '/v1' })
   await app.register(authenticated(vcApiIssueRoutes(ctx)))
 

@@ -23,13 +23,14 @@ await onEachDatabase(t, async (t, database) => {
     const down = await migrator.migrateTo(NO_MIGRATIONS)
     t.equal(down.error, undefined)
     t.match(down.results, [
+      { migrationName: '0004_wallets', direction: 'Down', status: 'Success' },
       { migrationName: '0003_status_lists', direction: 'Down', status: 'Success' },
       { migrationName: '0002_issuing', direction: 'Down', status: 'Success' },
       { migrationName: '0001_initial', direction: 'Down', status: 'Success' }
     ])
     const tables = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_name = 'issuers' and table_schema = current_schema()`.execute(db)
     t.equal(tables.rows[0]!.n, 0, 'down removed the tables')
-    t.match(await migrateToLatest(db), [{ migrationName: '0001_initial', status: 'Success' }, { migrationName: '0002_issuing', status: 'Success' }, { migrationName: '0003_status_lists', status: 'Success' }])
+    t.match(await migrateToLatest(db), [{ migrationName: '0001_initial', status: 'Success' }, { migrationName: '0002_issuing', status: 'Success' }, { migrationName: '0003_status_lists', status: 'Success' }, { migrationName: '0004_wallets', status: 'Success' }])
   })
 
   await t.test('the admin token is generated once, even when two instances start together', async (t) => {

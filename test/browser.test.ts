@@ -2,26 +2,17 @@
 // issued badge says "Verified", says "Revoked" once revoked; the verify page checks an uploaded baked PNG; an
 // achievement named like a script stays text everywhere.
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import t, { type Test } from 'tap'
 import { admin, buildTestApp, createIssuer, openTestDatabase } from './helpers/app.js'
 import { createAchievement } from './helpers/credentials.js'
+import { freePort } from './helpers/net.js'
 import { solidPngDataUri } from './helpers/png.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const XSS = '<script>alert(1)</script>'
-
-/** A free port, so PUBLIC_URL can name the address the browser will load (ids and image URLs are absolute). */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 /** Fails the test when any script runs a dialog (the XSS probe calls alert). */
 function watchDialogs(t: Test, page: Page) {

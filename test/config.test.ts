@@ -6,7 +6,7 @@ t.test('with an empty environment every default applies', async (t) => {
   const config = loadConfig({})
   t.match(config, {
     PORT: 3000, HOST: '127.0.0.1', PUBLIC_URL: 'http://localhost:3000', DATA_DIR: './data',
-    LANYARD_ALLOW_PRIVATE_FETCH: false, LOG_LEVEL: 'info', STATUS_LIST_SIZE: 131072
+    LANYARD_ALLOW_PRIVATE_FETCH: false, LOG_LEVEL: 'info', STATUS_LIST_SIZE: 131072, LANYARD_CLAIM_TTL_HOURS: 168
   })
   t.equal(config.DATABASE_URL, undefined)
   t.equal(config.LANYARD_MASTER_KEY, undefined)

@@ -1,4 +1,3 @@
-import { gunzipSync } from 'node:zlib'
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
@@ -7,25 +6,9 @@ import { createAchievement, resolverFor } from './helpers/credentials.js'
 import { verifyDataIntegrity, verifyVcJwt } from './helpers/independent-verifier.js'
 import { officialSchemaValidator } from './helpers/ob3.js'
 import { startLanyard, stop } from './helpers/process.js'
+import { revocationBit } from './helpers/status.js'
 
 const validateCredential = officialSchemaValidator('achievementcredential')
-
-/** Reads a credential's revocation bit the way any verifier would: fetch the list, check its proof, gunzip, read MSB-first. */
-async function revocationBit(app: FastifyInstance, credential: Record<string, any>): Promise<boolean> {
-  const status = credential.credentialStatus
-  const url = new URL(status.statusListCredential)
-  const res = await app.inject({ method: 'GET', url: url.pathname })
-  if (res.statusCode !== 200) throw new Error(`status list answered ${res.statusCode}`)
-  const list = res.json()
-  const verification = await verifyDataIntegrity(list, resolverFor(app))
-  if (!verification.verified) throw new Error(`status list does not verify: ${verification.error}`)
-  if (list.issuer !== (credential.issuer.id ?? credential.issuer)) throw new Error('status list signed by someone else')
-  const { encodedList, statusPurpose } = list.credentialSubject
-  if (statusPurpose !== 'revocation' || encodedList[0] !== 'u') throw new Error('not a revocation list in multibase base64url')
-  const bits = gunzipSync(Buffer.from(encodedList.slice(1), 'base64url'))
-  const index = Number(status.statusListIndex)
-  return (bits[index >> 3]! & (0x80 >> (index & 7))) !== 0
-}
 
 const FORMATS = [{ format: 'eddsa-rdfc-2022' }, { format: 'Ed25519Signature2020' }, { format: 'vc-jwt' }, { format: 'vc-jwt', jwtAlg: 'EdDSA' }]
 

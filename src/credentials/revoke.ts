@@ -4,7 +4,7 @@ import type { Caller, ServiceContext } from '../context.js'
 import { actorOf, issuerScope } from '../http/auth.js'
 import { AppError, type FieldError } from '../http/errors.js'
 import { setStatusBit } from '../status/store.js'
-import { findCredentialsByIds, lockCredentials, markRevoked } from './store.js'
+import { findCredentialsByIds, lockActiveCopies, lockCredentials, markRevoked } from './store.js'
 import { credentialView, type CredentialView } from './view.js'
 
 /**
@@ -31,13 +31,19 @@ export async function revokeCredentials(
         'without one), so no verifier could learn of a revocation; nothing was revoked', unlisted)
     }
     const now = new Date()
-    const toRevoke = [...rows.values()].filter((row) => row.status !== 'revoked')
+    // Wallet copies go with their original (they are the same award, bound to the holder's DID).
+    const copies = (await lockActiveCopies(trx, ids)).filter((copy) => !rows.has(copy.id))
+    const toRevoke = [...[...rows.values()].filter((row) => row.status !== 'revoked'), ...copies]
     for (const row of toRevoke) await setStatusBit(trx, row.status_list_id!, row.status_list_index!)
     if (toRevoke.length === 0) return
     await markRevoked(trx, toRevoke.map((row) => row.id), reason, now)
     await recordAuditEvents(trx, toRevoke.map((row) => ({
       actor: actorOf(caller.principal), action: 'credential.revoked', issuerId: row.issuer_id, targetType: 'credential', targetId: row.id,
-      details: { reason, statusListId: row.status_list_id, statusListIndex: row.status_list_index }, requestId: caller.requestId
+      details: {
+        reason, statusListId: row.status_list_id, statusListIndex: row.status_list_index,
+        ...(row.original_credential_id !== null && { originalCredentialId: row.original_credential_id })
+      },
+      requestId: caller.requestId
     })))
   })
   return (await findCredentialsByIds(ctx.db, ids)).map((row) => credentialView(ctx, row))

@@ -18,6 +18,8 @@ import { revokeCredentials } from './revoke.js'
 import type { IdempotencyRequest } from './idempotency.js'
 import type { ProofRequest } from './sign.js'
 import { issueW3cCredential } from './vc-api.js'
+import { deliverClaims, type ClaimSettings } from '../wallets/claims.js'
+import { claimOptionsSchema, claimView } from '../wallets/routes.js'
 
 const TAGS = ['Credentials']
 
@@ -68,7 +70,10 @@ const jwtAlgRule = {
 }
 const jwtAlgFits = (body: { format: string; jwtAlg?: string }) => body.jwtAlg === undefined || body.format === 'vc-jwt'
 
-const issueBody = z.strictObject({ achievementId: z.uuid(), recipient, ...proofFields, ...awardFields })
+const deliver = z.union([z.boolean(), claimOptionsSchema]).optional()
+  .describe('true (or { txCode: true }): also create a wallet claim for each credential, returned as its `claim`')
+
+const issueBody = z.strictObject({ achievementId: z.uuid(), recipient, ...proofFields, ...awardFields, deliver })
   .refine(validityIsOrdered, validityRule)
   .refine(jwtAlgFits, jwtAlgRule)
   .meta({ id: 'IssueCredential' })
@@ -77,6 +82,7 @@ const batchItem = z.strictObject({ recipient, ...awardFields }).refine(validityI
 const batchBody = z.strictObject({
   achievementId: z.uuid(),
   ...proofFields,
+  deliver,
   items: z.array(batchItem).min(1).max(1000).describe('up to 1000 awards, issued all or nothing')
 }).refine(jwtAlgFits, jwtAlgRule).meta({ id: 'IssueCredentialBatch' })
 
@@ -102,6 +108,9 @@ const credentialView = z.object({
   credential: z.record(z.string(), z.unknown()).describe('the signed credential; for vc-jwt, the credential the JWT carries'),
   jwt: z.string().optional().describe('vc-jwt only: the compact JWS')
 }).meta({ id: 'IssuedCredential' })
+
+const deliveredCredential = credentialView.extend({ claim: claimView.optional().describe('with deliver: the wallet claim for this credential') })
+  .meta({ id: 'IssuedCredentialWithClaim' })
 
 const listQuery = pageQuery.extend({
   issuerId: z.uuid().optional(),
@@ -138,7 +147,7 @@ function idempotencyOf(request: { headers: { 'idempotency-key'?: string }; body:
   return key === undefined ? undefined : { key, operation, body: request.body }
 }
 
-export function adminCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
+export function adminCredentialRoutes(ctx: ServiceContext, claims: ClaimSettings): FastifyPluginAsyncZod {
   return async (app) => {
     const common = { tags: TAGS, security: BEARER }
     app.post('/credentials', {
@@ -147,7 +156,7 @@ export function adminCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZo
         summary: 'Issue a signed Open Badge to one recipient',
         headers: idempotencyHeaders,
         body: issueBody,
-        response: { 201: credentialView, ...problemResponses }
+        response: { 201: deliveredCredential, ...problemResponses }
       }
     }, async (request, reply) => {
       const result = await issueCredentials(ctx, callerOf(request), {
@@ -156,7 +165,7 @@ export function adminCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZo
         awards: [awardOf(request.body)]
       }, () => '', idempotencyOf(request, 'issue'))
       if (result.replayed) reply.header('idempotent-replayed', 'true')
-      return reply.code(201).send(result.credentials[0]!)
+      return reply.code(201).send((await deliverClaims(ctx, claims, callerOf(request), result.credentials, request.body.deliver))[0]!)
     })
 
     app.post('/credentials/batch', {
@@ -165,7 +174,7 @@ export function adminCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZo
         summary: 'Issue one achievement to up to 1000 recipients, all or nothing',
         headers: idempotencyHeaders,
         body: batchBody,
-        response: { 201: z.object({ credentials: z.array(credentialView) }).meta({ id: 'IssuedCredentialBatch' }), ...problemResponses }
+        response: { 201: z.object({ credentials: z.array(deliveredCredential) }).meta({ id: 'IssuedCredentialBatch' }), ...problemResponses }
       }
     }, async (request, reply) => {
       const result = await issueCredentials(ctx, callerOf(request), {
@@ -174,8 +183,9 @@ export function adminCredentialRoutes(ctx: ServiceContext): FastifyPluginAsyncZo
         awards: request.body.items.map(awardOf)
       }, (index) => `/items/${index}`, idempotencyOf(request, 'batch'))
       if (result.replayed) reply.header('idempotent-replayed', 'true')
+      const delivered = await deliverClaims(ctx, claims, callerOf(request), result.credentials, request.body.deliver)
       // Streamed past the serializer (the type provider only knows objects): the shape is the schema's, built by credentialView.
-      return reply.code(201).type('application/json; charset=utf-8').send(jsonArrayStream('credentials', result.credentials) as never)
+      return reply.code(201).type('application/json; charset=utf-8').send(jsonArrayStream('credentials', delivered) as never)
     })
 
     app.post('/credentials/:id/revoke', {

@@ -185,3 +185,10 @@ export async function lockCredentials(db: Db, ids: string[]): Promise<Credential
 export async function markRevoked(db: Db, ids: string[], reason: string | null, at: Date): Promise<void> {
   await db.updateTable('credentials').set({ status: 'revoked', revoked_at: at, revocation_reason: reason }).where('id', 'in', ids).execute()
 }
+
+/** The not yet revoked wallet copies of these credentials, locked for the rest of the transaction. */
+export async function lockActiveCopies(db: Db, originalIds: string[]): Promise<CredentialRow[]> {
+  return db.selectFrom('credentials').selectAll()
+    .where('original_credential_id', 'in', originalIds).where('status', '=', 'active')
+    .orderBy('id').forUpdate().execute()
+}

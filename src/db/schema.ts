@@ -119,6 +119,8 @@ export interface CredentialsTable {
   /** Null for a credential without a public revocation entry (issued before status lists, or by VC-API without one). */
   status_list_id: ColumnType<string | null, string | null | undefined, string | null>
   status_list_index: ColumnType<number | null, number | null | undefined, number | null>
+  /** A wallet copy (bound to the holder's DID) names the credential it was made from; null for every other credential. */
+  original_credential_id: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface StatusListsTable {
@@ -148,6 +150,41 @@ export interface IdempotencyKeysTable {
   created_at: CreatedAt
 }
 
+/** How a claim was redeemed: by LCW, by an OID4VCI wallet, or locked after too many wrong transaction codes. */
+export type ClaimUse = 'lcw' | 'oid4vci' | 'locked'
+
+export interface ClaimsTable {
+  id: string
+  issuer_id: string
+  credential_id: string
+  /** SHA-256 (hex) of the claim token; of the exchange id and the pre-authorized code derived from it; of the tx_code. */
+  token_hash: string
+  exchange_hash: string
+  code_hash: string
+  tx_code_hash: string | null
+  tx_code_attempts: ColumnType<number, number | undefined, number>
+  expires_at: Timestamp
+  used_at: Timestamp | null
+  used_by: ClaimUse | null
+  copy_credential_id: string | null
+  created_at: CreatedAt
+}
+
+export interface Oid4vciAccessTokensTable {
+  token_hash: string
+  claim_id: string
+  expires_at: Timestamp
+  used_at: Timestamp | null
+  created_at: CreatedAt
+}
+
+export interface Oid4vciNoncesTable {
+  nonce: string
+  expires_at: Timestamp
+  used_at: Timestamp | null
+  created_at: CreatedAt
+}
+
 export interface Database {
   settings: SettingsTable
   issuers: IssuersTable
@@ -159,6 +196,9 @@ export interface Database {
   credentials: CredentialsTable
   idempotency_keys: IdempotencyKeysTable
   status_lists: StatusListsTable
+  claims: ClaimsTable
+  oid4vci_access_tokens: Oid4vciAccessTokensTable
+  oid4vci_nonces: Oid4vciNoncesTable
 }
 
 /** A database handle or an open transaction: stores accept either, so services compose transactions. */
@@ -173,3 +213,4 @@ export type AchievementRow = Selectable<AchievementsTable>
 export type RecipientRow = Selectable<RecipientsTable>
 export type CredentialRow = Selectable<CredentialsTable>
 export type StatusListRow = Selectable<StatusListsTable>
+export type ClaimRow = Selectable<ClaimsTable>

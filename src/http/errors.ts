@@ -120,3 +120,34 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, new AppError('not-found', 404, `no route for ${request.method} ${request.url.split('?')[0]}`)))
 }
+
+/**
+ * An OAuth 2.0 error (RFC 6749 §5.2, RFC 6750 §3.1), the shape OID4VCI requires of its token and credential endpoints:
+ * `{ error, error_description }`, not problem+json.
+ */
+export class OAuthError extends Error {
+  constructor(readonly error: string, readonly description: string, readonly status = 400) {
+    super(description)
+    this.name = 'OAuthError'
+  }
+}
+
+/**
+ * Errors of the routes in `scope` leave in the OAuth shape: OAuthErrors as they are, bad input (validation, body parsing)
+ * as `invalidRequest`, server faults as the usual problem+json 500.
+ */
+export function registerOAuthErrorHandling(scope: FastifyInstance, invalidRequest: string): void {
+  scope.setErrorHandler((error: FastifyError | OAuthError, request: FastifyRequest, reply: FastifyReply) => {
+    const oauth = error instanceof OAuthError ? error : clientOAuthError(toAppError(error as FastifyError), invalidRequest)
+    if (oauth === undefined) {
+      request.log.error({ err: error }, 'request failed')
+      return sendProblem(reply, toAppError(error as FastifyError))
+    }
+    if (oauth.error === 'invalid_token') reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${oauth.description.replace(/["\\]/g, '')}"`)
+    return reply.code(oauth.status).header('cache-control', 'no-store').send({ error: oauth.error, error_description: oauth.description })
+  })
+}
+
+function clientOAuthError(error: AppError, invalidRequest: string): OAuthError | undefined {
+  return error.status < 500 ? new OAuthError(invalidRequest, error.detail, error.status) : undefined
+}

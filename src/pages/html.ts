@@ -69,6 +69,8 @@ textarea { min-height: 8rem; font-family: ui-monospace, SFMono-Regular, Menlo, m
 fieldset { border: 1px solid var(--line); border-radius: .25rem; margin: 1rem 0; padding: 0 1rem 1rem }
 legend { font-weight: 600; padding: 0 .25rem }
 button { margin-top: 1rem; padding: .625rem 1.5rem; font: inherit; font-weight: 600; color: #fff; background: var(--link); border: 0; border-radius: .25rem; cursor: pointer }
+a.button { display: inline-block; padding: .625rem 1.25rem; font-weight: 600; color: #fff; background: var(--link); border-radius: .25rem; text-decoration: none }
+img.qr { display: block; width: 12rem; height: 12rem; margin: .75rem 0; image-rendering: pixelated }
 .alert { padding: .75rem 1rem; border: 2px solid #b42318; border-radius: .25rem; background: #fdecec; color: #7a1010 }
 `
 

@@ -82,7 +82,7 @@ const vcApiOptions = z.looseObject({
 const TEXT_TYPES = ['text/plain', 'application/vc+jwt', 'application/jwt']
 const IMAGE_TYPES = ['image/png', 'image/svg+xml']
 
-function invalidInput(error: unknown): never {
+export function invalidInput(error: unknown): never {
   if (error instanceof InputError) throw new AppError('not-a-credential', 400, error.message)
   /* c8 ignore next 2 -- anything else is our fault, and stays a 500 */
   throw error

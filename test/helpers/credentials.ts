@@ -7,11 +7,11 @@ import { didKeyDocument, type ResolveDid } from './independent-verifier.js'
 export const HOST = 'badges.example.edu'
 
 /** Resolves our did:web DIDs through the app's public DID document route, and did:key from the DID itself. */
-export function resolverFor(app: FastifyInstance): ResolveDid {
+export function resolverFor(app: FastifyInstance, didWebHost = HOST): ResolveDid {
   return async (did) => {
     if (did.startsWith('did:key:')) return didKeyDocument(did)
     const [, , host, ...path] = did.split(':')
-    if (host !== HOST) throw new Error(`unexpected did:web host ${host}`)
+    if (host !== didWebHost) throw new Error(`unexpected did:web host ${host}`)
     const res = await app.inject({ method: 'GET', url: `/${path.join('/')}/did.json` })
     if (res.statusCode !== 200) throw new Error(`did:web resolution answered ${res.statusCode}`)
     return res.json()

@@ -1,5 +1,6 @@
 // A learner's wallet built from Digital Bazaar's libraries (no code from src/): a did:key, and presentations it signs.
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity'
+import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020'
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey'
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite'
 import { createPresentation, signPresentation } from '@digitalbazaar/vc'
@@ -19,10 +20,22 @@ export async function newHolder(): Promise<Holder> {
   return { did, key }
 }
 
-/** A VC 2.0 presentation of `credentials` by the holder, signed with eddsa-rdfc-2022 for authentication. */
-export async function presentation(holder: Holder, credentials: object[], options: { challenge: string; domain?: string; claimedHolder?: string }): Promise<Record<string, any>> {
-  const unsigned = createPresentation({ verifiableCredential: credentials, holder: options.claimedHolder ?? holder.did })
-  const suite = new DataIntegrityProof({ signer: holder.key.signer(), cryptosuite: eddsaRdfc2022 })
+export interface PresentationOptions {
+  challenge: string
+  domain?: string
+  /** The holder the presentation names (default: the signer's DID); null names none. */
+  claimedHolder?: string | null
+  /** LCW's form: a VC 1.1 presentation signed with Ed25519Signature2020. Default: VC 2.0 with eddsa-rdfc-2022. */
+  legacy?: boolean
+}
+
+/** A presentation of `credentials` by the holder, signed for authentication. */
+export async function presentation(holder: Holder, credentials: object[], options: PresentationOptions): Promise<Record<string, any>> {
+  const named = options.claimedHolder === undefined ? holder.did : options.claimedHolder
+  const unsigned = createPresentation({ verifiableCredential: credentials, ...(named !== null && { holder: named }), ...(options.legacy && { version: 1.0 }) })
+  const suite = options.legacy
+    ? new Ed25519Signature2020({ signer: holder.key.signer() })
+    : new DataIntegrityProof({ signer: holder.key.signer(), cryptosuite: eddsaRdfc2022 })
   return signPresentation({
     presentation: unsigned, suite, challenge: options.challenge, ...(options.domain !== undefined && { domain: options.domain }),
     documentLoader: documentLoaderFor(async (did) => didKeyDocument(did))

@@ -23,7 +23,9 @@ declare module '@digitalbazaar/eddsa-rdfc-2022-cryptosuite' {
 }
 
 declare module '@digitalbazaar/ed25519-signature-2020' {
-  export class Ed25519Signature2020 {}
+  export class Ed25519Signature2020 {
+    constructor(options?: { signer?: object })
+  }
 }
 
 declare module '@digitalbazaar/vc' {
