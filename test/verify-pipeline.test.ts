@@ -146,6 +146,9 @@ t.test('several proofs: one key named twice, two keys of one controller, a key t
   const report = await verifier.verify({ credential: { ...simple, proof: [proof, { ...proof }, otherKey] } })
   t.match(report.checks.find((c: Json) => c.check === 'proof'), { status: 'passed', message: /z6MkjZRZ/ }, 'any one valid proof is enough')
   t.equal(report.verified, true)
+  const unresolvable = { ...proof, verificationMethod: 'did:example:nobody#key-1' }
+  const mixed = await verifier.verify({ credential: { ...simple, proof: [unresolvable, proof] } })
+  t.match(mixed.checks.find((c: Json) => c.check === 'proof'), { status: 'passed', message: /z6MkjZRZ/ }, 'a proof whose key cannot be found does not spoil a good one')
 
   const ecKey = Buffer.from(JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' })).toString('base64url')
   const ec = await verifier.verify({ credential: { ...simple, proof: { ...proof, verificationMethod: `did:jwk:${ecKey}#0` } } })
