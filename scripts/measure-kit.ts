@@ -1,6 +1,7 @@
 // Shared by the measure:* scripts and `npm run bench`: a Lanyard listening on a random port, on PostgreSQL (DATABASE_URL,
 // in a throwaway schema) or on in-memory PGlite, with an admin token, an issuer and an achievement ready.
 import { randomBytes } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
 import { hashToken } from '../src/api-keys/tokens.js'
 import { buildApp } from '../src/app.js'
@@ -52,6 +53,8 @@ export interface MeasuredLanyard {
   /** POSTs a body as is, with its Content-Type (no bearer token: for the public endpoints). */
   raw(path: string, body: BodyInit, contentType: string): Promise<Response>
   achievementId: string
+  /** The shape cache's counters, from wherever Lanyard canonicalizes (its proof threads, or in-process). */
+  canonicalizationStats: FastifyInstance['canonicalizationStats']
   close(): Promise<void>
 }
 
@@ -86,6 +89,7 @@ export async function startMeasuredLanyard(
     get: (path, extra = {}) => fetch(`${origin}${path}`, { headers: extra }),
     raw: (path, body, contentType) => fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body }),
     achievementId: achievement.id,
+    canonicalizationStats: () => app.canonicalizationStats(),
     close: async () => {
       await app.close()
       await db.destroy()

@@ -93,7 +93,7 @@ const familySpec = fc.record({
   resultDescriptions: fc.nat(2),
   evidence: fc.nat(1),
   alignments: fc.nat(2),
-  endorsements: fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 1),
+  endorsements: fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
   image: fc.constantFrom('none', 'iri', 'object'),
   credits: fc.boolean(),
   numbers: fc.array(number, { minLength: 2, maxLength: 2 }),
@@ -198,7 +198,7 @@ t.test('10,000 generated OB 3.0 credentials canonize byte-identically, in famili
   for (const [family, [spec, members]] of sample.entries()) {
     for (const [member, values] of members.entries()) {
       documents++
-      const result = await compare(canonizer, credential(spec, values), documents % 10 === 0)
+      const result = await compare(canonizer, credential(spec, values), documents % 25 === 0)
       if (!result.library.ok) thrown++
       if (!result.same) {
         t.fail(`family ${family} member ${member} differs`, { spec, values, result })

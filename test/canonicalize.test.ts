@@ -155,6 +155,8 @@ t.test('documents the cache does not model go to jsonld.js, counted by reason', 
     ['unsupported-options', badge(), { ...options, safe: 'yes' }],
     ['unsupported-options', badge(), { ...options, rdfDirection: 'compound-literal' }],
     ['unsupported-options', badge(), { ...options, documentLoader: 'none' }],
+    // skipExpansion: false is jsonld.js's default (DataIntegrityProof passes it for proof options); true is not modelled.
+    ['unsupported-options', badge(), { ...options, skipExpansion: true }],
     ['non-plain', 'https://example.edu/doc', options],
     ['non-plain', badge({ name: new Odd() }), options],
     ['non-plain', badge({ name: Number.NaN }), options],
@@ -171,6 +173,10 @@ t.test('documents the cache does not model go to jsonld.js, counted by reason', 
   // No options at all: jsonld.js's own loader, which a document without contexts never calls.
   t.equal(await canonizer.canonizeRdfc([]), '')
   t.equal(await canonizer.canonizeRdfc(badge(), { ...options, rdfDirection: undefined }), await library(badge(), options))
+  await canonizer.canonizeRdfc(badge(), options)
+  const hits = canonizer.statistics().hits
+  t.equal(await canonizer.canonizeRdfc(badge(), { ...options, skipExpansion: false }), await library(badge(), options))
+  t.equal(canonizer.statistics().hits, hits + 1, 'skipExpansion: false is served from the cache')
 })
 
 t.test('a loader whose contexts are not static is never cached', async (t) => {

@@ -72,6 +72,8 @@ t.test('checking proofs on the pool gives the outcomes in-process checks give', 
   t.equal((await verifyEmbeddedProofs(signed, noFetch, { term: 'assertionMethod' }, pool)).verified, true)
   t.match((await verifyEmbeddedProofs(undefinedTerm, noFetch, { term: 'assertionMethod' }, pool)).jsonLdProblem, /favouriteColour/)
   t.match(await pool.safeModeProblem(unknownContext), /unknown-context/)
+  const stats = await pool.canonicalizationStats()
+  t.ok((stats.fallbacks['jsonld-error'] ?? 0) >= 2, 'the threads count what jsonld.js refused, summed over them')
 })
 
 /** Issues a batch over HTTP with this many signing threads, and checks each credential with the independent verifier. */

@@ -1,7 +1,11 @@
 // The two Data Integrity suites Lanyard signs with, canonizing through the template cache instead of jsonld.js alone.
 import { Ed25519Signature2020 } from '@digitalcredentials/ed25519-signature-2020'
 import { cryptosuite } from '@digitalcredentials/eddsa-rdfc-2022-cryptosuite'
+import { createPublicKey, verify } from 'node:crypto'
+import * as Ed25519Multikey from '@digitalcredentials/ed25519-multikey'
 import { documentLoader } from '../document-loader.js'
+import { publicJwk } from '../ed25519.js'
+import { Lru } from './lru.js'
 import { canonize, defaultCanonizer } from './index.js'
 
 // Canonicalization reads contexts from the bundled loader, whatever loader the suite was handed: jsonld-signatures wraps
@@ -10,10 +14,34 @@ import { canonize, defaultCanonizer } from './index.js'
 type CanonizeOptions = Record<string, unknown>
 const withBundledContexts = (options: CanonizeOptions = {}) => ({ ...options, documentLoader })
 
-/** eddsa-rdfc-2022, identical to the library's cryptosuite but for its canonize step. */
+interface VerificationMethod {
+  id: string
+  type: string
+  controller: string
+  publicKeyMultibase: string
+}
+
+/** Verifiers by key: the library makes a node:crypto key object from the raw bytes on every verification (~0.4 ms). */
+const verifiers = new Lru<string, { algorithm: string; id: string; verify(input: { data: Uint8Array; signature: Uint8Array }): Promise<boolean> }>(1000)
+
+/** The cryptosuite's createVerifier, the same checks (Ed25519Multikey.from) on first use of a key, then its key object kept. */
+async function createVerifier({ verificationMethod }: { verificationMethod: VerificationMethod }) {
+  const { id, type, controller, publicKeyMultibase } = verificationMethod
+  const cacheKey = JSON.stringify([id, type, controller, publicKeyMultibase])
+  const known = verifiers.get(cacheKey)
+  if (known !== undefined) return known
+  const { publicKey } = await Ed25519Multikey.from(verificationMethod)
+  const key = createPublicKey({ key: publicJwk(publicKey), format: 'jwk' })
+  const verifier = { algorithm: 'Ed25519', id, verify: async ({ data, signature }: { data: Uint8Array; signature: Uint8Array }) => verify(null, data, key, signature) }
+  verifiers.set(cacheKey, verifier)
+  return verifier
+}
+
+/** eddsa-rdfc-2022, identical to the library's cryptosuite but for its canonize step and its verifier's key object. */
 export const cachedEddsaRdfc2022 = {
   ...cryptosuite,
-  canonize: (input: unknown, options?: CanonizeOptions) => canonize(input, withBundledContexts(options))
+  canonize: (input: unknown, options?: CanonizeOptions) => canonize(input, withBundledContexts(options)),
+  createVerifier
 }
 
 /** The suite's own constructor options, as LinkedDataSignature stores them. */
