@@ -1,17 +1,15 @@
 // The badge as people see it, in a real browser (Debian's Chromium driven by playwright-core): the badge page of an
 // issued badge says "Verified", says "Revoked" once revoked; the verify page checks an uploaded baked PNG; an
 // achievement named like a script stays text everywhere.
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import t, { type Test } from 'tap'
-import { admin, buildTestApp, createIssuer, openTestDatabase } from './helpers/app.js'
+import { admin } from './helpers/app.js'
+import { browserSetup, withoutChromium } from './helpers/browser.js'
 import { createAchievement } from './helpers/credentials.js'
-import { freePort } from './helpers/net.js'
-import { solidPngDataUri } from './helpers/png.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const XSS = '<script>alert(1)</script>'
 
 /** Fails the test when any script runs a dialog (the XSS probe calls alert). */
@@ -22,19 +20,8 @@ function watchDialogs(t: Test, page: Page) {
   })
 }
 
-t.test('in Chromium', { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM}: .ci/run installs Debian's chromium` }, async (t) => {
-  const port = await freePort()
-  const origin = `http://127.0.0.1:${port}`
-  const { app } = await buildTestApp(t, await openTestDatabase(t, 'pglite'), { env: { PUBLIC_URL: origin, PUBLIC_RATE_LIMIT: '100000' } })
-  await app.listen({ host: '127.0.0.1', port })
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
-  t.teardown(() => browser.close())
-
-  const issuer = await createIssuer(app, { name: 'Riverside College' })
-  const badge = await createAchievement(app, issuer.id, { name: 'Safe Welding', image: { id: solidPngDataUri(), caption: 'A blue square' } })
+t.test('in Chromium', { skip: withoutChromium }, async (t) => {
+  const { app, origin, browser, issuer, badge } = await browserSetup(t)
   const issue = async (achievementId: string) => {
     const res = await app.inject({ method: 'POST', url: '/v1/credentials', headers: admin, payload: { achievementId, recipient: { email: 'ada@example.com', name: 'Ada Lovelace' } } })
     t.equal(res.statusCode, 201, 'issued')

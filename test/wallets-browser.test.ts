@@ -1,31 +1,15 @@
 // The claim page in a real browser (Debian's Chromium driven by playwright-core): both wallet buttons and both QR codes
 // show, with no script; each QR code, read back from the pixels the browser drew, is the LCW deep link or the OID4VCI offer.
-import { existsSync } from 'node:fs'
 import jsQRModule from 'jsqr'
-import { chromium, type Browser } from 'playwright-core'
 import t from 'tap'
-import { admin, buildTestApp, createIssuer, openTestDatabase } from './helpers/app.js'
-import { createAchievement } from './helpers/credentials.js'
-import { freePort } from './helpers/net.js'
-import { solidPngDataUri } from './helpers/png.js'
+import { admin } from './helpers/app.js'
+import { browserSetup, withoutChromium } from './helpers/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 // jsqr is CommonJS with its function on `default`; its types describe the ESM shape.
 const jsQR = (jsQRModule as unknown as { default: typeof jsQRModule.default }).default
 
-t.test('the claim page in Chromium', { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM}: .ci/run installs Debian's chromium` }, async (t) => {
-  const port = await freePort()
-  const origin = `http://127.0.0.1:${port}`
-  const { app } = await buildTestApp(t, await openTestDatabase(t, 'pglite'), { env: { PUBLIC_URL: origin, PUBLIC_RATE_LIMIT: '100000' } })
-  await app.listen({ host: '127.0.0.1', port })
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
-  t.teardown(() => browser.close())
-
-  const issuer = await createIssuer(app, { name: 'Riverside College' })
-  const badge = await createAchievement(app, issuer.id, { name: 'Safe Welding', image: { id: solidPngDataUri(), caption: 'A blue square' } })
+t.test('the claim page in Chromium', { skip: withoutChromium }, async (t) => {
+  const { app, browser, badge } = await browserSetup(t)
   const res = await app.inject({ method: 'POST', url: '/v1/credentials', headers: admin, payload: { achievementId: badge.id, recipient: { email: 'ada@example.com' }, deliver: true } })
   t.equal(res.statusCode, 201)
   const { claim } = res.json()
