@@ -25,8 +25,10 @@ type TemplateQuad = [TemplateTerm, TemplateTerm, TemplateTerm, TemplateTerm]
 
 export interface Template {
   quads: TemplateQuad[]
-  /** Whether any slot is used, i.e. whether substitution can make two quads equal. */
-  slotted: boolean
+  /** The slots the quads use. */
+  slots: number[]
+  /** The values of the constant terms: only a slot value equal to one of them can make two quads equal. */
+  constants: Set<string>
 }
 
 /** What the verbatim check found: a template, or the slots whose placeholder jsonld.js changed, split or dropped. */
@@ -72,7 +74,8 @@ export function analyze(dataset: Quad[], placeholders: (string | undefined)[], n
     [templateTerm(quad.subject), templateTerm(quad.predicate), templateTerm(quad.object), templateTerm(quad.graph)])
   placeholders.forEach((placeholder, slot) => { if (placeholder !== undefined && !whole.has(slot)) bad.add(slot) })
   if (bad.size > 0) return { bad }
-  return { template: { quads, slotted: whole.size > 0 } }
+  const constants = new Set(quads.flatMap((quad) => quad.filter((t) => t.slot < 0).map((t) => t.term.value)))
+  return { template: { quads, slots: [...whole], constants } }
 }
 
 function fill({ term, slot }: TemplateTerm, values: string[]): Term {
@@ -84,12 +87,13 @@ function fill({ term, slot }: TemplateTerm, values: string[]): Term {
 export function substitute(template: Template, values: string[]): Quad[] {
   const quads = template.quads.map(([s, p, o, g]): Quad =>
     ({ subject: fill(s, values), predicate: fill(p, values), object: fill(o, values), graph: fill(g, values) }))
-  return template.slotted ? dedupe(quads) : quads
+  return template.slots.some((slot) => template.constants.has(values[slot]!)) ? dedupe(quads) : quads
 }
 
 /**
- * jsonld.js merges equal nodes and values, so its dataset has no duplicates; a slot whose string equals a constant
- * (or a structural value elsewhere) can make two template quads equal after substitution.
+ * jsonld.js merges equal nodes and values, so its dataset has no duplicates. Two template quads differ somewhere; equal
+ * strings share one slot, so two slots never fill in equal values: only a slot whose value equals a constant term can
+ * make two quads equal after substitution, and only then is the dataset de-duplicated.
  */
 function dedupe(quads: Quad[]): Quad[] {
   const seen = new Set<string>()
