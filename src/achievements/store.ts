@@ -13,7 +13,8 @@ export type AchievementImageRow = Pick<AchievementRow, 'image_url' | 'image_medi
 export type NewAchievementRow = Omit<Insertable<AchievementsTable>, 'created_at' | 'updated_at'>
 export type AchievementChanges = Partial<Omit<NewAchievementRow, 'id' | 'issuer_id'>>
 
-const RECORD_COLUMNS = [
+/** The columns of an AchievementRecord, for selects that join other tables (issuing reads its issuer and key too). */
+export const RECORD_COLUMNS = [
   'achievements.id', 'achievements.issuer_id', 'achievements.name', 'achievements.description', 'achievements.criteria',
   'achievements.image_url', 'achievements.image_caption', 'achievements.image_media_type', 'achievements.achievement_type',
   'achievements.tags', 'achievements.alignments', 'achievements.created_at', 'achievements.updated_at'

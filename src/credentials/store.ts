@@ -1,6 +1,6 @@
 // SQL for issued credentials and the idempotency records that make retries safe.
 import { sql, type Insertable, type Selectable } from 'kysely'
-import type { AchievementRecord } from '../achievements/store.js'
+import { RECORD_COLUMNS, type AchievementRecord } from '../achievements/store.js'
 import type {
   CredentialRow, CredentialsTable, Db, IdempotencyKeysTable, IssuerKeyRow, IssuerRow, KeyAlgorithm, RecipientIdentityType
 } from '../db/schema.js'
@@ -33,9 +33,7 @@ export async function findIssuingContext(db: Db, achievementId: string, algorith
     .leftJoin('issuer_keys', (join) => join.onRef('issuer_keys.issuer_id', '=', 'issuers.id')
       .on('issuer_keys.algorithm', '=', algorithm).on('issuer_keys.status', '=', 'active'))
     .select([
-      'achievements.id', 'achievements.issuer_id', 'achievements.name', 'achievements.description', 'achievements.criteria',
-      'achievements.image_url', 'achievements.image_caption', 'achievements.image_media_type', 'achievements.achievement_type',
-      'achievements.tags', 'achievements.alignments', 'achievements.created_at', 'achievements.updated_at',
+      ...RECORD_COLUMNS,
       'issuers.did as issuer_did', 'issuers.did_method as issuer_did_method', 'issuers.name as issuer_name', 'issuers.url as issuer_url',
       'issuers.email as issuer_email', 'issuers.description as issuer_description', 'issuers.image_url as issuer_image_url',
       'issuers.created_at as issuer_created_at', 'issuers.updated_at as issuer_updated_at',
