@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import jsonldModule from '@digitalcredentials/jsonld'
 import { Lru } from './lru.js'
+import { canonize as canonizeCompiled, compile } from './rdfc10.js'
 import { placeholderFor, readShape, rewrite, shapeKey, type NotCacheable, type Shape } from './shape.js'
-import { analyze, END, substitute, type Quad, type Template } from './template.js'
+import { analyze, END, needsDedupe, substitute, type Quad, type Template } from './template.js'
 import { DynamicContext, termsOf, type Loader } from './terms.js'
 
 interface RdfCanonize {
@@ -55,6 +56,8 @@ interface Pipeline {
   loader: Loader
   toRdfOptions: object
   finish(dataset: Quad[]): Promise<string>
+  /** `finish` is RDFC-1.0 as rdf-canonize 4 computes it, so a compiled template may stand in for it (./rdfc10.ts). */
+  compiled?: true
   library(): Promise<string>
 }
 
@@ -105,6 +108,7 @@ export class Canonizer {
       loader: documentLoader as Loader,
       toRdfOptions,
       finish: async (dataset) => rdfc10.canonize(dataset, canonizeOptions),
+      compiled: true,
       library
     })
   }
@@ -189,9 +193,20 @@ export class Canonizer {
     const template = entry.templates.get(structuralKey(entry, shape))
     if (template) {
       this.stats.hits++
-      return pipeline.finish(substitute(template, shape.values))
+      return this.finish(template, shape.values, pipeline)
     }
     return this.build(input, shape, terms, entry, pipeline)
+  }
+
+  /** The canonical form from a template: compiled when the pipeline allows and no blank nodes tie, else rdf-canonize. */
+  private async finish(template: Template, values: string[], pipeline: Pipeline): Promise<string> {
+    if (pipeline.compiled && !needsDedupe(template, values)) {
+      // null (not compilable) is remembered too: `??=` would compile such a template on every use.
+      if (template.compiled === undefined) template.compiled = compile(template)
+      const text = canonizeCompiled(template.compiled, values)
+      if (text !== undefined) return text
+    }
+    return pipeline.finish(substitute(template, values))
   }
 
   private async termsFor(shape: Shape, loader: Loader, cache: LoaderCache): Promise<Set<string> | 'dynamic' | 'failed'> {
@@ -226,7 +241,7 @@ export class Canonizer {
       if (analysis.template) {
         entry.templates.set(structuralKey(entry, shape), analysis.template)
         this.stats.misses++
-        return pipeline.finish(substitute(analysis.template, shape.values))
+        return this.finish(analysis.template, shape.values, pipeline)
       }
       entry.structural = [...new Set([...entry.structural, ...analysis.bad])].sort((a, b) => a - b)
     }

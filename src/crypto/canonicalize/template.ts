@@ -1,4 +1,5 @@
 // Quad templates: jsonld.js's RDF for a placeholder document, checked so each placeholder came back whole or not at all.
+import type { CompiledTemplate } from './rdfc10.js'
 
 /** A term as jsonld.js's toRDF emits it and rdf-canonize reads it. */
 export interface Term {
@@ -25,6 +26,8 @@ type TemplateQuad = [TemplateTerm, TemplateTerm, TemplateTerm, TemplateTerm]
 
 export interface Template {
   quads: TemplateQuad[]
+  /** The quads as N-Quads with holes (./rdfc10.ts), compiled on first use; null when they hold terms it does not model. */
+  compiled?: CompiledTemplate | null
   /** The slots the quads use. */
   slots: number[]
   /** The values of the constant terms: only a slot value equal to one of them can make two quads equal. */
@@ -87,7 +90,12 @@ function fill({ term, slot }: TemplateTerm, values: string[]): Term {
 export function substitute(template: Template, values: string[]): Quad[] {
   const quads = template.quads.map(([s, p, o, g]): Quad =>
     ({ subject: fill(s, values), predicate: fill(p, values), object: fill(o, values), graph: fill(g, values) }))
-  return template.slots.some((slot) => template.constants.has(values[slot]!)) ? dedupe(quads) : quads
+  return needsDedupe(template, values) ? dedupe(quads) : quads
+}
+
+/** Whether substituting `values` can make two quads equal (see `dedupe`). */
+export function needsDedupe(template: Template, values: readonly string[]): boolean {
+  return template.slots.some((slot) => template.constants.has(values[slot]!))
 }
 
 /**
