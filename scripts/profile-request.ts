@@ -1,11 +1,13 @@
-// `npm run profile:issue`: where one issue request's time goes. Lanyard signs in-process (no threads, so every CPU
-// sample is on this thread) while the bench's load generator sends issue requests one after another; the V8 CPU profile
-// (what `node --cpu-prof` records) is split by the code each sample ran in, and the database statements are counted.
-// `-- --format vc-jwt` profiles VC-JWT EdDSA instead; `-- --requests 500` sets how many.
+// `npm run profile:issue` / `npm run profile:verify`: where one request's time goes. Lanyard signs in-process (no
+// threads, so every CPU sample is on this thread) while the bench's load generator sends requests one after another; the
+// V8 CPU profile (what `node --cpu-prof` records) is split by the code each sample ran in, and the database statements
+// are counted. Issue: `-- --format vc-jwt` profiles VC-JWT EdDSA instead. Verify (`--verify`): POST /verify of the
+// bench's foreign did:key credential. `-- --requests 500` sets how many; `-- --threads 2 --connections 10` loads it.
 import { readFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { cpus } from 'node:os'
 import pg from 'pg'
+import { dataIntegrityFloors } from './bench-floors.js'
 import { startLoadGenerator } from './bench-load.js'
 import { startMeasuredLanyard } from './measure-kit.js'
 
@@ -30,11 +32,21 @@ const lanyard = await startMeasuredLanyard(
   { LANYARD_SIGNING_THREADS: threads }, { databaseUrl: process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL }
 )
 const load = startLoadGenerator()
-const job = (amount: number) => load.run({
-  origin: lanyard.origin, method: 'POST', path: '/v1/credentials', headers: lanyard.adminHeaders, connections, seconds: 0, amount,
-  body: JSON.stringify({ achievementId: lanyard.achievementId, recipient: { email: 'learner-{n}@example.com' }, ...proof })
-})
+const issueBody = (email: string) => JSON.stringify({ achievementId: lanyard.achievementId, recipient: { email }, ...proof })
+const verify = process.argv.includes('--verify')
+const request = verify
+  ? { path: '/verify', headers: { 'content-type': 'application/json' }, body: JSON.stringify((await dataIntegrityFloors(await issueOne())).signed) }
+  : { path: '/v1/credentials', headers: lanyard.adminHeaders, body: issueBody('learner-{n}@example.com') }
+const job = (amount: number) => load.run({ origin: lanyard.origin, method: 'POST', connections, seconds: 0, amount, ...request })
 await job(100)
+
+/** A credential Lanyard issued: the template of the bench's foreign one. */
+async function issueOne(): Promise<Record<string, unknown>> {
+  const response = await fetch(`${lanyard.origin}/v1/credentials`, {
+    method: 'POST', headers: { ...lanyard.adminHeaders, 'content-type': 'application/json' }, body: issueBody('sample@example.com')
+  })
+  return ((await response.json()) as { credential: Record<string, unknown> }).credential
+}
 
 /** Buckets, first match wins: a sample counts for the code it ran in (self time). */
 const BUCKETS: [string, (url: string, name: string) => boolean][] = [
@@ -84,7 +96,8 @@ for (const [i, id] of (profile.samples ?? []).entries()) {
 }
 const sampledMs = [...totals.values()].reduce((sum, ms) => sum + ms, 0)
 const rows = [...totals.entries()].sort((a, b) => b[1] - a[1])
-console.log(`POST /v1/credentials (${proof.format}${'jwtAlg' in proof ? ` ${proof.jwtAlg}` : ''}, ${lanyard.databaseLabel}): ` +
+const what = verify ? 'a foreign eddsa-rdfc-2022 credential' : `${proof.format}${'jwtAlg' in proof ? ` ${proof.jwtAlg}` : ''}`
+console.log(`POST ${request.path} (${what}, ${lanyard.databaseLabel}): ` +
   `${requests} requests one after another, ${(wallMs / requests).toFixed(2)} ms each (p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms)` +
   (lanyard.databaseLabel === 'PostgreSQL' ? `, ${perRequest.toFixed(1)} database statements each` : ''))
 const cpu = (key: keyof ReturnType<typeof cpuNow>) => (cpuAfter[key] - cpuBefore[key]) / requests
