@@ -77,6 +77,27 @@ t.test('the module-level canonize keeps module-level counters', async (t) => {
   t.same(canonicalizationStats().hits, 0)
 })
 
+t.test('flat documents (proof options) are remembered whole by their exact JSON; others are not', async (t) => {
+  const canonizer = new Canonizer()
+  const proofOptions = (created: string): Json => ({
+    '@context': [VC2, OB303], type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022', created,
+    verificationMethod: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK',
+    proofPurpose: 'assertionMethod'
+  })
+  // The same options twice (one template built, then one remembered output), then other options of the same shape.
+  await sameAsLibrary(t, [proofOptions('2026-01-01T00:00:00Z'), proofOptions('2026-01-01T00:00:00Z'), proofOptions('2026-01-01T00:00:01Z')], canonizer)
+  t.same(canonizer.statistics(), { hits: 2, misses: 1, fallbacks: {} })
+  // A changed value is a new JSON: never the remembered output.
+  const changed = { ...proofOptions('2026-01-01T00:00:00Z'), proofPurpose: 'authentication' }
+  t.equal(await canonizer.canonizeRdfc(changed, options), await library(changed, options))
+  canonizer.resetStatistics()
+  // Not flat (nested, an array, a null prototype, too long): each goes the shaped way, counted as such.
+  const long = { ...proofOptions('2026-01-01T00:00:00Z'), name: 'x'.repeat(3000) }
+  const nullProto = Object.assign(Object.create(null), proofOptions('2026-01-01T00:00:02Z')) as Json
+  await sameAsLibrary(t, [badge(), badge(), [proofOptions('2026-01-01T00:00:03Z')], [proofOptions('2026-01-01T00:00:03Z')], long, long, nullProto] as Json[], canonizer)
+  t.same(canonizer.statistics(), { hits: 4, misses: 3, fallbacks: {} }, 'the repeats are template hits, not remembered outputs')
+})
+
 t.test('near-collisions never reuse a wrong template', async (t) => {
   const first = badge()
   const cases: [string, Json][] = [

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import jsonldModule from '@digitalcredentials/jsonld'
-import { Lru } from './lru.js'
+import { Lru } from '../../lru.js'
 import { canonize as canonizeCompiled, compile } from './rdfc10.js'
 import { placeholderFor, readShape, rewrite, shapeKey, type NotCacheable, type Shape } from './shape.js'
 import { analyze, END, needsDedupe, substitute, type Quad, type Template } from './template.js'
@@ -71,6 +71,24 @@ interface ShapeEntry {
 interface LoaderCache {
   shapes: Lru<string, ShapeEntry>
   terms: Lru<string, Set<string> | 'dynamic'>
+  /** Canonical forms of flat documents by their exact JSON (see `isFlat`). */
+  flat: Lru<string, string>
+}
+
+/** Flat documents longer than this are not remembered whole. */
+const MAX_FLAT_JSON = 2048
+
+/**
+ * Top-level strings only, besides `@context`: a proof's options (type, cryptosuite, created, verificationMethod,
+ * proofPurpose). Every credential signed with one key in the same second has the same ones, and so does each of their
+ * verifications: such a document is canonized once and its output remembered by its exact JSON.
+ */
+function isFlat(input: object): boolean {
+  if (Array.isArray(input) || Object.getPrototypeOf(input) !== Object.prototype) return false
+  for (const [key, value] of Object.entries(input)) {
+    if (typeof value !== 'string' && key !== '@context') return false
+  }
+  return true
 }
 
 const CRYPTOSUITE_OPTIONS = new Set(['documentLoader', 'base', 'safe', 'algorithm', 'format', 'rdfDirection', 'produceGeneralizedRdf'])
@@ -168,13 +186,32 @@ export class Canonizer {
   private cacheFor(loader: Loader): LoaderCache {
     let cache = this.loaders.get(loader)
     if (!cache) {
-      cache = { shapes: new Lru(this.maxShapes), terms: new Lru(this.maxShapes) }
+      cache = { shapes: new Lru(this.maxShapes), terms: new Lru(this.maxShapes), flat: new Lru(this.maxShapes) }
       this.loaders.set(loader, cache)
     }
     return cache
   }
 
   private async run(input: unknown, pipeline: Pipeline): Promise<string> {
+    if (typeof input === 'object' && input !== null && isFlat(input)) {
+      const json = JSON.stringify(input)
+      if (json.length <= MAX_FLAT_JSON) {
+        const flat = this.cacheFor(pipeline.loader).flat
+        const key = `${pipeline.key}\u0000${json}`
+        const known = flat.get(key)
+        if (known !== undefined) {
+          this.stats.hits++
+          return known
+        }
+        const canonical = await this.runShaped(input, pipeline)
+        flat.set(key, canonical)
+        return canonical
+      }
+    }
+    return this.runShaped(input, pipeline)
+  }
+
+  private async runShaped(input: unknown, pipeline: Pipeline): Promise<string> {
     // A string input is a URL jsonld.js would load; anything but an object or array is its business too.
     const shape = typeof input === 'object' && input !== null ? readShape(input, this.nonce) : 'non-plain'
     if (typeof shape === 'string') return this.fallback(shape, pipeline.library)

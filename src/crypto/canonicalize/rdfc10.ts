@@ -105,33 +105,31 @@ export function canonize(compiled: CompiledTemplate | null, values: readonly str
   if (compiled === null) return undefined
   const iris: (string | undefined)[] = []
   const literals: (string | undefined)[] = []
-  const render = (line: Segment[], label: (id: string) => string): string => {
+  /** A line's text; blank nodes as `canonical` labels them, or (first-degree hashing) `_:a` for `self` and `_:z` else. */
+  const render = (line: Segment[], self: string | undefined, canonical?: Map<string, string>): string => {
     let text = ''
     for (const segment of line) {
       if (typeof segment === 'string') text += segment
-      else if ('blank' in segment) text += `_:${label(segment.blank)}`
+      else if ('blank' in segment) text += canonical ? `_:${canonical.get(segment.blank)!}` : segment.blank === self ? '_:a' : '_:z'
       else if (segment.literal) text += literals[segment.slot] ??= literalEscape(values[segment.slot]!)
       else text += iris[segment.slot] ??= iriEscape(values[segment.slot]!)
     }
     return text
   }
-  // Hash First Degree Quads: the node itself as _:a, every other blank node as _:z.
+  // Hash First Degree Quads for each blank node; a hash two nodes share needs N-degree hashing: rdf-canonize's job.
   const byHash = new Map<string, string>()
   for (const [id, indexes] of compiled.mentions) {
-    const label = (other: string) => other === id ? 'a' : 'z'
-    const lines = indexes.map((index) => render(compiled.lines[index]!, label)).sort()
-    const hash = createHash('sha256')
-    for (const line of lines) hash.update(line, 'utf8')
-    const digest = hash.digest('hex')
+    const lines: string[] = []
+    for (const index of indexes) lines.push(render(compiled.lines[index]!, id))
+    const digest = createHash('sha256').update(lines.sort().join(''), 'utf8').digest('hex')
     if (byHash.has(digest)) return undefined
     byHash.set(digest, id)
   }
   const canonical = new Map<string, string>()
   for (const digest of [...byHash.keys()].sort()) canonical.set(byHash.get(digest)!, `${CANONICAL_PREFIX}${canonical.size}`)
-  const label = (id: string) => canonical.get(id)!
   const out: string[] = []
-  for (const index of compiled.plain) out.push(render(compiled.lines[index]!, label))
-  for (const index of compiled.labelled) out.push(render(compiled.lines[index]!, label))
+  for (const index of compiled.plain) out.push(render(compiled.lines[index]!, undefined))
+  for (const index of compiled.labelled) out.push(render(compiled.lines[index]!, undefined, canonical))
   return out.sort().join('')
 }
 

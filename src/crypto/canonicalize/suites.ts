@@ -5,7 +5,7 @@ import { createPublicKey, verify } from 'node:crypto'
 import * as Ed25519Multikey from '@digitalcredentials/ed25519-multikey'
 import { documentLoader } from '../document-loader.js'
 import { publicJwk } from '../ed25519.js'
-import { Lru } from './lru.js'
+import { Lru } from '../../lru.js'
 import { canonize, defaultCanonizer } from './index.js'
 
 // Canonicalization reads contexts from the bundled loader, whatever loader the suite was handed: jsonld-signatures wraps
