@@ -24,6 +24,11 @@ export interface IssuingContext {
   achievement: AchievementRecord
   issuer: IssuerRow
   key: IssuerKeyRow | undefined
+  /**
+   * The row versions read (PostgreSQL's xmin: every update of a row makes a new one): the write checks them, so a
+   * credential is only stored if the achievement and issuer it was built from are still as read.
+   */
+  versions: { achievement: string; issuer: string }
 }
 
 /** One statement instead of three: every statement costs a busy instance's event loop a socket write and a reply to parse. */
@@ -40,17 +45,20 @@ export async function findIssuingContext(db: Db, achievementId: string, algorith
       'issuer_keys.id as key_id', 'issuer_keys.algorithm as key_algorithm', 'issuer_keys.verification_method as key_verification_method',
       'issuer_keys.public_key_multibase as key_public_key_multibase', 'issuer_keys.public_jwk as key_public_jwk',
       'issuer_keys.sealed_private_key as key_sealed_private_key', 'issuer_keys.master_key_id as key_master_key_id',
-      'issuer_keys.status as key_status', 'issuer_keys.created_at as key_created_at', 'issuer_keys.retired_at as key_retired_at'
+      'issuer_keys.status as key_status', 'issuer_keys.created_at as key_created_at', 'issuer_keys.retired_at as key_retired_at',
+      sql<string>`achievements.xmin::text`.as('achievement_version'), sql<string>`issuers.xmin::text`.as('issuer_version')
     ])
     .where('achievements.id', '=', achievementId)
+    .modifyFront(sql`/* prepared: issuing-context */`)
     .executeTakeFirst()
   if (row === undefined) return undefined
   const {
     issuer_did, issuer_did_method, issuer_name, issuer_url, issuer_email, issuer_description, issuer_image_url, issuer_created_at, issuer_updated_at,
     key_id, key_algorithm, key_verification_method, key_public_key_multibase, key_public_jwk, key_sealed_private_key, key_master_key_id,
-    key_status, key_created_at, key_retired_at, ...achievement
+    key_status, key_created_at, key_retired_at, achievement_version, issuer_version, ...achievement
   } = row
   return {
+    versions: { achievement: achievement_version, issuer: issuer_version },
     achievement,
     issuer: {
       id: achievement.issuer_id, did: issuer_did, did_method: issuer_did_method, name: issuer_name, url: issuer_url, email: issuer_email,
@@ -69,6 +77,8 @@ export async function findIssuingContext(db: Db, achievementId: string, algorith
 /** What one issue request writes: its recipients, its credentials (each naming its recipient by identity), who did it. */
 export interface IssuedWrite {
   issuerId: string
+  /** What the credentials were built and signed from; nothing is written unless it is still current. */
+  builtFrom: { achievementId: string; versions: IssuingContext['versions']; keyId: string }
   /** Claimed in the same statement; when another request holds it, nothing is written. */
   idempotency?: { scope: string; key: string; requestHash: string }
   recipients: { id: string; identityType: RecipientIdentityType; identity: string; name: string | null; externalId: string | null }[]
@@ -77,23 +87,32 @@ export interface IssuedWrite {
 }
 
 /**
- * Writes an issue in one statement (atomic on its own): claims the Idempotency-Key, upserts the recipients (a name or
- * external id given now replaces the stored one), inserts the credentials and an audit event for each. One round trip
- * instead of six: on a busy instance, each statement costs the event loop a socket write and a reply to parse.
- * Answers the credential rows in the order given, or undefined when a concurrent request holds the Idempotency-Key.
+ * Writes an issue in one statement (atomic on its own): checks that the achievement, issuer and key it was built from
+ * are unchanged and the key still active, claims the Idempotency-Key, upserts the recipients (a name or external id
+ * given now replaces the stored one), inserts the credentials and an audit event for each. One round trip instead of
+ * six: on a busy instance, each statement costs the event loop a socket write and a reply to parse.
+ * Answers the credential rows in the order given, or undefined when nothing was written: a concurrent request holds
+ * the Idempotency-Key, or what the credentials were built from changed since it was read.
  */
 export async function insertIssued(db: Db, write: IssuedWrite): Promise<CredentialRow[] | undefined> {
   const claim = write.idempotency
+  const { achievementId, versions, keyId } = write.builtFrom
   const credentials = write.credentials.map((c) => ({ ...c, identity_type: c.identityType }))
-  const { rows } = await sql<Omit<CredentialRow, 'signed'>>`
-    with claim as (
+  const { rows } = await sql<Omit<CredentialRow, 'signed'>>`/* prepared: insert-issued */
+    with current as (
+      select from achievements
+      join issuers on issuers.id = achievements.issuer_id
+      join issuer_keys on issuer_keys.issuer_id = issuers.id
+      where achievements.id = ${achievementId} and achievements.xmin::text = ${versions.achievement}
+        and issuers.xmin::text = ${versions.issuer} and issuer_keys.id = ${keyId} and issuer_keys.status = 'active'
+    ), claim as (
       insert into idempotency_keys (scope, key, request_hash, credential_ids)
       select ${claim?.scope ?? ''}, ${claim?.key ?? ''}, ${claim?.requestHash ?? ''}, ${JSON.stringify(write.credentials.map((c) => c.id))}::jsonb
-      where ${claim !== undefined}
+      where ${claim !== undefined} and exists (select from current)
       on conflict (scope, key) do nothing
       returning key
     ), allowed as (
-      select where ${claim === undefined} or exists (select from claim)
+      select where exists (select from current) and (${claim === undefined} or exists (select from claim))
     ), recipient as (
       insert into recipients (id, issuer_id, identity_type, identity, name, external_id)
       select r.id, ${write.issuerId}, r."identityType", r.identity, r.name, r."externalId"

@@ -1,4 +1,5 @@
 // Opens the database: PostgreSQL through pg when DATABASE_URL is set, else the embedded PGlite kept in DATA_DIR.
+import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { Kysely, PostgresDialect } from 'kysely'
@@ -31,6 +32,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     })
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {})
+    pool.on('connect', (client) => prepareMarkedStatements(client))
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), kind: 'postgres' }
   }
   const { PGlite } = await import('@electric-sql/pglite')
@@ -38,6 +40,29 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   const pglite = options.pgliteDir !== undefined ? new PGlite(options.pgliteDir) : new PGlite({ loadDataDir: options.pgliteSnapshot })
   await pglite.waitReady
   return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), kind: 'pglite' }
+}
+
+/** `/* prepared: name *\/` in a statement (Kysely's modifyFront puts it after `select`): see prepareMarkedStatements. */
+const MARKER = /\* prepared: ([a-z-]+) \*\//
+const statementNames = new Map<string, string>()
+
+/**
+ * PostgreSQL parses and plans an unnamed statement on every execution; a named one once per connection. The issuing
+ * path's statements are marked (their text never varies: arrays travel as one jsonb parameter) and run named, which
+ * saves PostgreSQL most of its CPU per issue. The name carries a hash of the text, so two texts never share one.
+ */
+function prepareMarkedStatements(client: import('pg').PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  client.query = ((text: unknown, ...rest: unknown[]) => {
+    if (typeof text !== 'string' || !text.includes('/* prepared: ')) return query(text, ...rest)
+    let name = statementNames.get(text)
+    if (name === undefined) {
+      // Marked statements are a handful of constant texts: this map stays that small.
+      name = `${MARKER.exec(text)![1]!}-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`
+      statementNames.set(text, name)
+    }
+    return query({ name, text, values: rest[0] }, ...rest.slice(1))
+  }) as typeof client.query
 }
 
 /** Where the embedded database lives inside DATA_DIR. */
