@@ -45,8 +45,7 @@ export interface CompiledTemplate {
 /** A template term as segments; undefined for what rdf-canonize would write differently or reject. */
 function segments(term: Term, slot: number, position: 'subject' | 'predicate' | 'object' | 'graph'): Segment[] | undefined {
   const { termType } = term
-  const value = (literal: boolean): Segment => slot >= 0 ? { slot, literal } : literal ? literalEscape(term.value) : iriEscape(term.value)
-  if (termType === 'NamedNode') return ['<', value(false), '>']
+  if (termType === 'NamedNode') return ['<', valueSegment(term, slot, false), '>']
   if (termType === 'BlankNode') {
     // A blank node's label comes from the labelling; a slot there, or a blank predicate (generalized RDF), is not modelled.
     if (slot >= 0 || position === 'predicate' || term.value.startsWith(CANONICAL_PREFIX)) return undefined
@@ -56,7 +55,13 @@ function segments(term: Term, slot: number, position: 'subject' | 'predicate' | 
   if (position !== 'object' || termType !== 'Literal' || !term.datatype) return undefined
   const datatype = term.datatype.value
   const suffix = datatype === RDF_LANGSTRING ? (term.language ? `@${term.language}` : '') : datatype === XSD_STRING ? '' : `^^<${iriEscape(datatype)}>`
-  return ['"', value(true), `"${suffix}`]
+  return ['"', valueSegment(term, slot, true), `"${suffix}`]
+}
+
+// Hot paths here are plain functions, not closures: tsx (esbuild keepNames) names every closure it creates at run time.
+function valueSegment(term: Term, slot: number, literal: boolean): Segment {
+  if (slot >= 0) return { slot, literal }
+  return literal ? literalEscape(term.value) : iriEscape(term.value)
 }
 
 /** Compiles `template` for `canonize`, or answers null when it holds terms left to rdf-canonize. */
@@ -103,24 +108,12 @@ function merged(parts: Segment[]): Segment[] {
  */
 export function canonize(compiled: CompiledTemplate | null, values: readonly string[]): string | undefined {
   if (compiled === null) return undefined
-  const iris: (string | undefined)[] = []
-  const literals: (string | undefined)[] = []
-  /** A line's text; blank nodes as `canonical` labels them, or (first-degree hashing) `_:a` for `self` and `_:z` else. */
-  const render = (line: Segment[], self: string | undefined, canonical?: Map<string, string>): string => {
-    let text = ''
-    for (const segment of line) {
-      if (typeof segment === 'string') text += segment
-      else if ('blank' in segment) text += canonical ? `_:${canonical.get(segment.blank)!}` : segment.blank === self ? '_:a' : '_:z'
-      else if (segment.literal) text += literals[segment.slot] ??= literalEscape(values[segment.slot]!)
-      else text += iris[segment.slot] ??= iriEscape(values[segment.slot]!)
-    }
-    return text
-  }
+  const escaped: Escaped = { values, iris: [], literals: [] }
   // Hash First Degree Quads for each blank node; a hash two nodes share needs N-degree hashing: rdf-canonize's job.
   const byHash = new Map<string, string>()
   for (const [id, indexes] of compiled.mentions) {
     const lines: string[] = []
-    for (const index of indexes) lines.push(render(compiled.lines[index]!, id))
+    for (const index of indexes) lines.push(render(compiled.lines[index]!, escaped, id))
     const digest = createHash('sha256').update(lines.sort().join(''), 'utf8').digest('hex')
     if (byHash.has(digest)) return undefined
     byHash.set(digest, id)
@@ -128,8 +121,27 @@ export function canonize(compiled: CompiledTemplate | null, values: readonly str
   const canonical = new Map<string, string>()
   for (const digest of [...byHash.keys()].sort()) canonical.set(byHash.get(digest)!, `${CANONICAL_PREFIX}${canonical.size}`)
   const out: string[] = []
-  for (const index of compiled.plain) out.push(render(compiled.lines[index]!, undefined))
-  for (const index of compiled.labelled) out.push(render(compiled.lines[index]!, undefined, canonical))
+  for (const index of compiled.plain) out.push(render(compiled.lines[index]!, escaped, undefined))
+  for (const index of compiled.labelled) out.push(render(compiled.lines[index]!, escaped, undefined, canonical))
   return out.sort().join('')
+}
+
+/** A document's slot values, each escaped on first use as an IRI or a literal. */
+interface Escaped {
+  values: readonly string[]
+  iris: (string | undefined)[]
+  literals: (string | undefined)[]
+}
+
+/** A line's text; blank nodes as `canonical` labels them, or (first-degree hashing) `_:a` for `self` and `_:z` else. */
+function render(line: Segment[], escaped: Escaped, self: string | undefined, canonical?: Map<string, string>): string {
+  let text = ''
+  for (const segment of line) {
+    if (typeof segment === 'string') text += segment
+    else if ('blank' in segment) text += canonical ? `_:${canonical.get(segment.blank)!}` : segment.blank === self ? '_:a' : '_:z'
+    else if (segment.literal) text += escaped.literals[segment.slot] ??= literalEscape(escaped.values[segment.slot]!)
+    else text += escaped.iris[segment.slot] ??= iriEscape(escaped.values[segment.slot]!)
+  }
+  return text
 }
 
