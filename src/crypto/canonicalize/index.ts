@@ -5,7 +5,7 @@ import jsonldModule from '@digitalcredentials/jsonld'
 import { Lru } from '../../lru.js'
 import { canonize as canonizeCompiled, compile } from './rdfc10.js'
 import { placeholderFor, readShape, rewrite, shapeKey, type NotCacheable, type Shape } from './shape.js'
-import { analyze, END, needsDedupe, substitute, type Quad, type Template } from './template.js'
+import { analyze, END, needsDedupe, noncePatterns, substitute, type Quad, type Template } from './template.js'
 import { DynamicContext, termsOf, type Loader } from './terms.js'
 
 interface RdfCanonize {
@@ -101,6 +101,7 @@ export class Canonizer {
   private readonly maxShapes: number
   private readonly maxRounds: number
   private readonly nonce = `Lz${randomBytes(6).toString('hex')}Kq`
+  private readonly patterns = noncePatterns(this.nonce)
 
   constructor(options: CanonizerOptions = {}) {
     this.maxShapes = options.maxShapes ?? 256
@@ -274,7 +275,7 @@ export class Canonizer {
         // Placeholders share their values' classes, so the real document should fail too; jsonld.js decides.
         return this.libraryOr('template-error', pipeline, entry)
       }
-      const analysis = analyze(dataset, placeholders, this.nonce)
+      const analysis = analyze(dataset, placeholders, this.patterns)
       if (analysis.template) {
         entry.templates.set(structuralKey(entry, shape), analysis.template)
         this.stats.misses++

@@ -40,18 +40,16 @@ export type Analysis = { template: Template; bad?: undefined } | { template?: un
 /** Placeholders are `nonce + slot + END`; letters and digits only, mixed case so any case folding shows. */
 export const END = 'Zq'
 
-/** A canonizer's nonce is fixed: compile its patterns once (a case-insensitive RegExp costs ~70 µs to compile). */
-const patterns = new Map<string, { mention: RegExp; mentioned: RegExp }>()
+/** How a nonce is found in terms, compiled once per canonizer (a case-insensitive RegExp costs ~70 µs to compile). */
+export interface NoncePatterns {
+  /** Every mention, with the slot number after it. */
+  mention: RegExp
+  /** Whether a term mentions the nonce at all: rules out most terms before any match is collected. */
+  mentioned: RegExp
+}
 
-function mentionsOf(nonce: string): { mention: RegExp; mentioned: RegExp } {
-  let known = patterns.get(nonce)
-  if (known === undefined) {
-    // Canonizers are few (one per process, a few in tests): keep the map from growing with throwaway ones.
-    if (patterns.size >= 64) patterns.clear()
-    // `mentioned` rules out the many terms that mention no placeholder before `mention` collects any match.
-    patterns.set(nonce, known = { mention: new RegExp(`${nonce}(\\d*)`, 'gi'), mentioned: new RegExp(nonce, 'i') })
-  }
-  return known
+export function noncePatterns(nonce: string): NoncePatterns {
+  return { mention: new RegExp(`${nonce}(\\d*)`, 'gi'), mentioned: new RegExp(nonce, 'i') }
 }
 
 /**
@@ -59,10 +57,9 @@ function mentionsOf(nonce: string): { mention: RegExp; mentioned: RegExp } {
  * A term that mentions the nonce in any case must be exactly one placeholder; a placeholder that never comes back
  * whole, or also comes back in part, marks its slot bad.
  */
-export function analyze(dataset: Quad[], placeholders: (string | undefined)[], nonce: string): Analysis {
+export function analyze(dataset: Quad[], placeholders: (string | undefined)[], { mention, mentioned }: NoncePatterns): Analysis {
   const slotOf = new Map<string, number>()
   placeholders.forEach((placeholder, slot) => { if (placeholder !== undefined) slotOf.set(placeholder, slot) })
-  const { mention, mentioned } = mentionsOf(nonce)
   const bad = new Set<number>()
   const whole = new Set<number>()
   const partial = (text: string): boolean => {
