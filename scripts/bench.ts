@@ -286,7 +286,8 @@ console.log(formatTable(rows))
 const cache = await lanyard.canonicalizationStats()
 const served = cache.hits + cache.misses + Object.values(cache.fallbacks).reduce((sum, n) => sum + n, 0)
 console.log(`\nLanyard's shape cache: ${cache.hits.toLocaleString('en-US')} hits, ${cache.misses} misses (templates built), ` +
-  `hit rate ${(100 * cache.hits / Math.max(served, 1)).toFixed(2)} %; fallbacks to jsonld.js: ${JSON.stringify(cache.fallbacks)}`)
+  `hit rate ${(100 * cache.hits / Math.max(served, 1)).toFixed(2)} %; fallbacks to jsonld.js: ${JSON.stringify(cache.fallbacks)}; ` +
+  `rdf-canonize's general algorithm (tied blank nodes, merged quads) for ${cache.generalCanonicalization}`)
 
 const environment = {
   date: new Date().toISOString(), mode: quick ? 'quick' : 'full', node: process.version, platform: `${os.platform()} ${os.arch()}`,

@@ -63,16 +63,16 @@ async function sameAsLibrary(t: Test, documents: Json[], canonizer = new Canoniz
 t.test('a second credential of the same shape is a cache hit with its own values', async (t) => {
   const canonizer = new Canonizer()
   await sameAsLibrary(t, [badge(), badge({ id: 'https://example.edu/credentials/2', name: 'Other "quoted"\\ name' })], canonizer)
-  t.same(canonizer.statistics(), { hits: 1, misses: 1, fallbacks: {} })
+  t.same(canonizer.statistics(), { hits: 1, misses: 1, generalCanonicalization: 0, fallbacks: {} })
   canonizer.resetStatistics()
-  t.same(canonizer.statistics(), { hits: 0, misses: 0, fallbacks: {} })
+  t.same(canonizer.statistics(), { hits: 0, misses: 0, generalCanonicalization: 0, fallbacks: {} })
 })
 
 t.test('the module-level canonize keeps module-level counters', async (t) => {
   resetCanonicalizationStats()
   t.equal(await canonize(badge(), options), await library(badge(), options))
   t.equal(await canonize(badge({ name: 'x y' }), options), await library(badge({ name: 'x y' }), options))
-  t.same(canonicalizationStats(), { hits: 1, misses: 1, fallbacks: {} })
+  t.same(canonicalizationStats(), { hits: 1, misses: 1, generalCanonicalization: 0, fallbacks: {} })
   resetCanonicalizationStats()
   t.same(canonicalizationStats().hits, 0)
 })
@@ -86,7 +86,7 @@ t.test('flat documents (proof options) are remembered whole by their exact JSON;
   })
   // The same options twice (one template built, then one remembered output), then other options of the same shape.
   await sameAsLibrary(t, [proofOptions('2026-01-01T00:00:00Z'), proofOptions('2026-01-01T00:00:00Z'), proofOptions('2026-01-01T00:00:01Z')], canonizer)
-  t.same(canonizer.statistics(), { hits: 2, misses: 1, fallbacks: {} })
+  t.same(canonizer.statistics(), { hits: 2, misses: 1, generalCanonicalization: 0, fallbacks: {} })
   // A changed value is a new JSON: never the remembered output.
   const changed = { ...proofOptions('2026-01-01T00:00:00Z'), proofPurpose: 'authentication' }
   t.equal(await canonizer.canonizeRdfc(changed, options), await library(changed, options))
@@ -95,7 +95,7 @@ t.test('flat documents (proof options) are remembered whole by their exact JSON;
   const long = { ...proofOptions('2026-01-01T00:00:00Z'), name: 'x'.repeat(3000) }
   const nullProto = Object.assign(Object.create(null), proofOptions('2026-01-01T00:00:02Z')) as Json
   await sameAsLibrary(t, [badge(), badge(), [proofOptions('2026-01-01T00:00:03Z')], [proofOptions('2026-01-01T00:00:03Z')], long, long, nullProto] as Json[], canonizer)
-  t.same(canonizer.statistics(), { hits: 4, misses: 3, fallbacks: {} }, 'the repeats are template hits, not remembered outputs')
+  t.same(canonizer.statistics(), { hits: 4, misses: 3, generalCanonicalization: 0, fallbacks: {} }, 'the repeats are template hits, not remembered outputs')
 })
 
 t.test('near-collisions never reuse a wrong template', async (t) => {
@@ -140,14 +140,29 @@ t.test('reordered keys share a template and still match', async (t) => {
 
 t.test('two slots whose values become equal produce one quad, as jsonld.js merges them', async (t) => {
   const canonizer = new Canonizer()
-  const twice = (a: string, b: string) => badge({}, { achievement: { id: a, type: ['Achievement'], name: 'A' }, source: { id: b, type: ['Profile'], name: 'A' } })
-  // The compact IRI is structural (the 3.0.1 xsd prefix expands it); the other position is a slot.
-  const ctx = { '@context': [VC2, OB301] }
+  // OB 3.0.1 (a VC 1.1 context) defines the xsd prefix as https://www.w3.org/2001/XMLSchema#: a compact IRI, which is
+  // structural, and a slot can name one node, whose two "name" quads then become one.
+  const twice = (a: string, b: string) => {
+    const { validFrom: _, ...vc1 } = badge({ '@context': [VC1, OB301], issuanceDate: '2024-01-01T00:00:00Z' }, {
+      achievement: { id: a, type: ['Achievement'], name: 'A', criteria: { narrative: 'x' }, creator: { id: b, type: ['Profile'], name: 'A' } }
+    })
+    return vc1
+  }
   await sameAsLibrary(t, [
-    { ...twice('https://example.edu/x', 'https://example.edu/y'), ...ctx },
-    { ...twice('xsd:a', 'http://www.w3.org/2001/XMLSchema#a'), ...ctx },
-    { ...twice('xsd:a', 'http://www.w3.org/2001/XMLSchema#b'), ...ctx }
+    twice('https://example.edu/x', 'https://example.edu/y'),
+    twice('xsd:a', 'https://www.w3.org/2001/XMLSchema#a'),
+    twice('xsd:a', 'https://www.w3.org/2001/XMLSchema#b')
   ], canonizer)
+  t.same(canonizer.statistics(), { hits: 1, misses: 2, generalCanonicalization: 1, fallbacks: {} }, 'valid documents; the merged quads went to rdf-canonize')
+})
+
+t.test('blank nodes that tie go to rdf-canonize\'s general algorithm, counted, with the same output', async (t) => {
+  const canonizer = new Canonizer()
+  const identity = { type: 'IdentityObject', identityType: 'emailAddress', hashed: false, identityHash: 'ada@example.org' }
+  // Two equal identity objects are two blank nodes with the same quads: their first-degree hashes tie.
+  const tied = (email: string) => badge({}, { identifier: [{ ...identity, identityHash: email }, { ...identity, identityHash: email }] })
+  await sameAsLibrary(t, [tied('ada@example.org'), tied('grace@example.org'), badge({ name: 'Plain' }), badge({ name: 'Other' })], canonizer)
+  t.same(canonizer.statistics(), { hits: 2, misses: 2, generalCanonicalization: 2, fallbacks: {} })
 })
 
 t.test('jsonld.js errors reach the caller unchanged', async (t) => {
@@ -249,7 +264,7 @@ t.test('the cache keeps at most maxShapes shapes, forgetting the least recently 
   for (const document of shapes) await canonizer.canonizeRdfc(document, options)
   await canonizer.canonizeRdfc(shapes[2]!, options)
   await canonizer.canonizeRdfc(shapes[1]!, options)
-  t.same(canonizer.statistics(), { hits: 2, misses: 3, fallbacks: {} })
+  t.same(canonizer.statistics(), { hits: 2, misses: 3, generalCanonicalization: 0, fallbacks: {} })
   // The first was evicted: seeing it again builds it again.
   await canonizer.canonizeRdfc(shapes[0]!, options)
   t.equal(canonizer.statistics().misses, 4)

@@ -82,10 +82,11 @@ export function createProofPool(size: number): ProofPool {
     safeModeProblem: (document) => submit<string | undefined>({ kind: 'safe-mode', document }),
     canonicalizationStats: async () => {
       const each = await Promise.all(threads.map((thread) => submit<CanonicalizationStats>({ kind: 'statistics' }, thread)))
-      const total: CanonicalizationStats = { hits: 0, misses: 0, fallbacks: {} }
+      const total: CanonicalizationStats = { hits: 0, misses: 0, generalCanonicalization: 0, fallbacks: {} }
       for (const stats of each) {
         total.hits += stats.hits
         total.misses += stats.misses
+        total.generalCanonicalization += stats.generalCanonicalization
         for (const [reason, count] of Object.entries(stats.fallbacks) as [FallbackReason, number][]) {
           total.fallbacks[reason] = (total.fallbacks[reason] ?? 0) + count
         }

@@ -39,6 +39,11 @@ export interface CanonicalizationStats {
   hits: number
   /** Documents whose template was built (first sight of their shape and structural values). */
   misses: number
+  /**
+   * Of the RDFC-1.0 hits and misses, those whose quads went to rdf-canonize's general algorithm instead of the compiled
+   * path (./rdfc10.ts): blank nodes whose first-degree hashes tie, a substitution that merged quads, terms it does not model.
+   */
+  generalCanonicalization: number
   fallbacks: Partial<Record<FallbackReason, number>>
 }
 
@@ -95,7 +100,7 @@ const CRYPTOSUITE_OPTIONS = new Set(['documentLoader', 'base', 'safe', 'algorith
 const SIGNATURE_OPTIONS = new Set(['documentLoader', 'expansionMap', 'skipExpansion'])
 
 export class Canonizer {
-  private stats: CanonicalizationStats = { hits: 0, misses: 0, fallbacks: {} }
+  private stats: CanonicalizationStats = { hits: 0, misses: 0, generalCanonicalization: 0, fallbacks: {} }
   // Keyed by loader identity: the same URL may mean different contexts to different loaders.
   private readonly loaders = new WeakMap<Loader, LoaderCache>()
   private readonly maxShapes: number
@@ -162,7 +167,7 @@ export class Canonizer {
   }
 
   resetStatistics(): void {
-    this.stats = { hits: 0, misses: 0, fallbacks: {} }
+    this.stats = { hits: 0, misses: 0, generalCanonicalization: 0, fallbacks: {} }
   }
 
   private async fallback(reason: FallbackReason, library: () => Promise<string>): Promise<string> {
@@ -238,11 +243,14 @@ export class Canonizer {
 
   /** The canonical form from a template: compiled when the pipeline allows and no blank nodes tie, else rdf-canonize. */
   private async finish(template: Template, values: string[], pipeline: Pipeline): Promise<string> {
-    if (pipeline.compiled && !needsDedupe(template, values)) {
-      // null (not compilable) is remembered too: `??=` would compile such a template on every use.
-      if (template.compiled === undefined) template.compiled = compile(template)
-      const text = canonizeCompiled(template.compiled, values)
-      if (text !== undefined) return text
+    if (pipeline.compiled) {
+      if (!needsDedupe(template, values)) {
+        // null (not compilable) is remembered too: `??=` would compile such a template on every use.
+        if (template.compiled === undefined) template.compiled = compile(template)
+        const text = canonizeCompiled(template.compiled, values)
+        if (text !== undefined) return text
+      }
+      this.stats.generalCanonicalization++
     }
     return pipeline.finish(substitute(template, values))
   }
