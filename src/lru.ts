@@ -1,4 +1,4 @@
-// A bounded map that forgets its least recently used entry: the template cache must not grow with its callers.
+// A bounded map that forgets its least recently used entry: a cache must not grow with its callers.
 
 export class Lru<K, V> {
   private readonly entries = new Map<K, V>()
@@ -18,5 +18,18 @@ export class Lru<K, V> {
     this.entries.delete(key)
     this.entries.set(key, value)
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!)
+  }
+}
+
+/**
+ * One LRU per owner (a database handle, a keyring), made on first use and forgotten with its owner: what is cached
+ * about one database or keyring never answers for another (tests run several apps in one process).
+ */
+export function lruPer<Owner extends object, K, V>(capacity: number): (owner: Owner) => Lru<K, V> {
+  const caches = new WeakMap<Owner, Lru<K, V>>()
+  return (owner) => {
+    let cache = caches.get(owner)
+    if (cache === undefined) caches.set(owner, cache = new Lru(capacity))
+    return cache
   }
 }

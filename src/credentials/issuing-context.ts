@@ -3,16 +3,10 @@
 // write checks the row versions the credentials were built from (insertIssued), and the caller reads afresh and
 // retries when they changed, so an update made anywhere (another process included) is never missed.
 import type { Db, KeyAlgorithm } from '../db/schema.js'
-import { Lru } from '../lru.js'
+import { lruPer } from '../lru.js'
 import { findIssuingContext, type IssuingContext } from './store.js'
 
-const contexts = new WeakMap<Db, Lru<string, IssuingContext>>()
-
-function cacheOf(db: Db): Lru<string, IssuingContext> {
-  let cache = contexts.get(db)
-  if (cache === undefined) contexts.set(db, cache = new Lru(1000))
-  return cache
-}
+const cacheOf = lruPer<Db, string, IssuingContext>(1000)
 
 /** The context to build from: a remembered one, or (`fresh`, or none remembered) the database's. */
 export async function issuingContext(db: Db, achievementId: string, algorithm: KeyAlgorithm, fresh: boolean): Promise<IssuingContext | undefined> {

@@ -11,7 +11,7 @@ import type { Db, IssuerKeyRow, IssuerRow, KeyAlgorithm } from '../db/schema.js'
 import type { KeyObject } from 'node:crypto'
 import { actorOf, assertIssuerAccess, issuerScope, requireAdmin } from '../http/auth.js'
 import { AppError, notFound } from '../http/errors.js'
-import { Lru } from '../lru.js'
+import { lruPer } from '../lru.js'
 import { pageFrom, type Page } from '../pagination.js'
 import {
   findActiveIssuerKey, findIssuer, insertIssuer, insertIssuerKey, listIssuerKeys, listIssuers as listIssuerRows, listKeysOfIssuers,
@@ -292,11 +292,10 @@ export async function issuerSigner(ctx: ServiceContext, caller: Caller, issuerId
  * Opening is AES-GCM and then a KeyObject, ~60 µs: per issue request, a tenth of its CPU. A key row's sealed bytes never
  * change, and a retired key is never looked up for signing, so an entry cannot go stale; the LRU bounds the memory.
  */
-const openedKeys = new WeakMap<Keyring, Lru<string, KeyObject>>()
+const openedKeysOf = lruPer<Keyring, string, KeyObject>(256)
 
 function openedPrivateKey(keyring: Keyring, key: IssuerKeyRow): KeyObject {
-  let opened = openedKeys.get(keyring)
-  if (opened === undefined) openedKeys.set(keyring, opened = new Lru(256))
+  const opened = openedKeysOf(keyring)
   const cacheKey = `${key.id}|${key.master_key_id}`
   let privateKey = opened.get(cacheKey)
   if (privateKey === undefined) {
