@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid'
 import { achievementDocument } from '../achievements/service.js'
 import { wholeSeconds } from '../crypto/w3c-date.js'
 import type { Caller, ServiceContext } from '../context.js'
-import type { CredentialRow, IssuerRow } from '../db/schema.js'
+import type { CredentialRow, IssuerRow, KeyAlgorithm } from '../db/schema.js'
 import { actorOf, assertIssuerAccess, issuerScope } from '../http/auth.js'
 import { AppError, notFound, type FieldError } from '../http/errors.js'
 import { profileDocument, signerFor, type IssuerSigner } from '../issuers/service.js'
@@ -19,7 +19,7 @@ import { keyAlgorithmFor, signCredential, type ProofRequest, type SignedCredenti
 import { inProcessSigner } from '../crypto/proof-pool.js'
 import { issuingContext } from './issuing-context.js'
 import {
-  findCredential, findCredentialsByIds, insertIssued, listCredentials as listCredentialRows, type CredentialStatusFilter
+  findCredential, findCredentialsByIds, insertIssued, listCredentials as listCredentialRows, type CredentialStatusFilter, type IssuingContext
 } from './store.js'
 import { credentialView, type CredentialView } from './view.js'
 
@@ -57,18 +57,9 @@ interface PreparedAward {
 export async function issueCredentials(
   ctx: ServiceContext, caller: Caller, request: IssueRequest, pointerOf: (index: number) => string, idempotency?: IdempotencyRequest
 ): Promise<IssueResult> {
-  // The first attempt may build from a remembered context; a write that finds it changed is retried from a fresh read,
-  // and so is a refusal (a 422 from the schema check, say): it must be about the achievement as it is now.
+  // The first attempt may build from a remembered context; a write that finds it changed is retried from a fresh read.
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const fresh = attempt > 1
-    let result: IssueResult | 'changed'
-    try {
-      result = await issueOnce(ctx, caller, request, pointerOf, idempotency, fresh)
-    } catch (error) {
-      // A database or signing failure is not about the context: it is reported, not retried.
-      if (fresh || !(error instanceof AppError)) throw error
-      result = 'changed'
-    }
+    const result = await issueOnce(ctx, caller, request, pointerOf, idempotency, attempt > 1)
     if (result !== 'changed') return result
   /* c8 ignore start */
   }
@@ -85,8 +76,23 @@ async function issueOnce(
   idempotency: IdempotencyRequest | undefined, fresh: boolean
 ): Promise<IssueResult | 'changed'> {
   const algorithm = keyAlgorithmFor(request.proof)
-  const context = await issuingContext(ctx.db, request.achievementId, algorithm, fresh)
+  const { context, remembered } = await issuingContext(ctx.db, request.achievementId, algorithm, fresh)
   if (context === undefined) throw notFound('achievement')
+  try {
+    return await issueFrom(ctx, caller, request, pointerOf, idempotency, { context, algorithm, fresh })
+  } catch (error) {
+    // A refusal (a 422 from the schema check, say) built from a remembered context may be about rows that have changed
+    // since: it is answered only if a fresh read gives it too. Database and signing failures are not about the context.
+    if (remembered && error instanceof AppError) return 'changed'
+    throw error
+  }
+}
+
+/** Builds, signs and writes the credentials from `context`; 'changed' when the write found it outdated. */
+async function issueFrom(
+  ctx: ServiceContext, caller: Caller, request: IssueRequest, pointerOf: (index: number) => string,
+  idempotency: IdempotencyRequest | undefined, { context, algorithm, fresh }: { context: IssuingContext; algorithm: KeyAlgorithm; fresh: boolean }
+): Promise<IssueResult | 'changed'> {
   const { achievement, issuer } = context
   assertIssuerAccess(caller.principal, achievement.issuer_id, 'achievement')
   const scope = actorOf(caller.principal)
