@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads'
 import type { ProofCheckJob, ProofCheckResult, ProofWork } from '../verify/data-integrity.js'
 import { signDataIntegrity, UnsignableCredentialError, type DataIntegrityOptions } from './data-integrity.js'
-import type { CanonicalizationStats, FallbackReason } from './canonicalize/index.js'
+import { emptyStatistics, type CanonicalizationStats, type FallbackReason } from './canonicalize/index.js'
 import type { ProofJob, ProofReply } from './proof-worker.js'
 
 export type DataIntegritySigner = (credential: object, options: DataIntegrityOptions) => Promise<object>
@@ -82,7 +82,7 @@ export function createProofPool(size: number): ProofPool {
     safeModeProblem: (document) => submit<string | undefined>({ kind: 'safe-mode', document }),
     canonicalizationStats: async () => {
       const each = await Promise.all(threads.map((thread) => submit<CanonicalizationStats>({ kind: 'statistics' }, thread)))
-      const total: CanonicalizationStats = { hits: 0, misses: 0, generalCanonicalization: 0, fallbacks: {} }
+      const total = emptyStatistics()
       for (const stats of each) {
         total.hits += stats.hits
         total.misses += stats.misses

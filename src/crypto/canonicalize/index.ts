@@ -47,6 +47,11 @@ export interface CanonicalizationStats {
   fallbacks: Partial<Record<FallbackReason, number>>
 }
 
+/** Counters at zero: where a canonizer starts, and where a sum over the proof threads starts. */
+export function emptyStatistics(): CanonicalizationStats {
+  return { hits: 0, misses: 0, generalCanonicalization: 0, fallbacks: {} }
+}
+
 export interface CanonizerOptions {
   /** Shapes (and, per shape, structural-value variants) kept per document loader. */
   maxShapes?: number
@@ -100,7 +105,7 @@ const CRYPTOSUITE_OPTIONS = new Set(['documentLoader', 'base', 'safe', 'algorith
 const SIGNATURE_OPTIONS = new Set(['documentLoader', 'expansionMap', 'skipExpansion'])
 
 export class Canonizer {
-  private stats: CanonicalizationStats = { hits: 0, misses: 0, generalCanonicalization: 0, fallbacks: {} }
+  private stats = emptyStatistics()
   // Keyed by loader identity: the same URL may mean different contexts to different loaders.
   private readonly loaders = new WeakMap<Loader, LoaderCache>()
   private readonly maxShapes: number
@@ -167,7 +172,7 @@ export class Canonizer {
   }
 
   resetStatistics(): void {
-    this.stats = { hits: 0, misses: 0, generalCanonicalization: 0, fallbacks: {} }
+    this.stats = emptyStatistics()
   }
 
   private async fallback(reason: FallbackReason, library: () => Promise<string>): Promise<string> {
