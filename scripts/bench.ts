@@ -288,6 +288,10 @@ const served = cache.hits + cache.misses + Object.values(cache.fallbacks).reduce
 console.log(`\nLanyard's shape cache: ${cache.hits.toLocaleString('en-US')} hits, ${cache.misses} misses (templates built), ` +
   `hit rate ${(100 * cache.hits / Math.max(served, 1)).toFixed(2)} %; fallbacks to jsonld.js: ${JSON.stringify(cache.fallbacks)}; ` +
   `rdf-canonize's general algorithm (tied blank nodes, merged quads) for ${cache.generalCanonicalization}`)
+const writes = lanyard.issueWriterStats()
+console.log(`Issue writes: ${writes.writes.toLocaleString('en-US')}, of which ${writes.groupedWrites.toLocaleString('en-US')} went to the database ` +
+  `in ${writes.groups.toLocaleString('en-US')} group statements (${(writes.groupedWrites / Math.max(writes.groups, 1)).toFixed(1)} per group); ` +
+  `groups refused and written one by one: ${writes.groupFailures}`)
 
 const environment = {
   date: new Date().toISOString(), mode: quick ? 'quick' : 'full', node: process.version, platform: `${os.platform()} ${os.arch()}`,
@@ -295,7 +299,7 @@ const environment = {
   database: lanyard.databaseLabel, signingThreads: Number(signingThreads), ...settings
 }
 mkdirSync(path.dirname(out), { recursive: true })
-writeFileSync(out, `${JSON.stringify({ environment, rows, canonicalizationCache: cache }, null, 2)}\n`)
+writeFileSync(out, `${JSON.stringify({ environment, rows, canonicalizationCache: cache, issueWrites: writes }, null, 2)}\n`)
 console.log(`\nwritten to ${out}`)
 
 load.close()

@@ -7,6 +7,7 @@ import { hashToken } from '../src/api-keys/tokens.js'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { createKeyring } from '../src/crypto/keyring.js'
+import { issueWriterOf, type IssueWriterStatistics } from '../src/credentials/issue-writer.js'
 import { openDatabase } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrate.js'
 
@@ -55,6 +56,8 @@ export interface MeasuredLanyard {
   achievementId: string
   /** The shape cache's counters, from wherever Lanyard canonicalizes (its proof threads, or in-process). */
   canonicalizationStats: FastifyInstance['canonicalizationStats']
+  /** How issue writes went to the database: alone, or grouped with concurrent ones (src/credentials/issue-writer.ts). */
+  issueWriterStats(): IssueWriterStatistics
   close(): Promise<void>
 }
 
@@ -90,6 +93,7 @@ export async function startMeasuredLanyard(
     raw: (path, body, contentType) => fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body }),
     achievementId: achievement.id,
     canonicalizationStats: () => app.canonicalizationStats(),
+    issueWriterStats: () => issueWriterOf(db).statistics(),
     close: async () => {
       await app.close()
       await db.destroy()

@@ -64,9 +64,11 @@ t.test('npm run bench -- --quick prints a table row for every figure and writes 
     t.ok(lines.some((line) => line.startsWith(`${name}  `)), `the table has a row "${name}"`)
   }
 
-  const results = JSON.parse(readFileSync(out, 'utf8')) as { environment: Record<string, unknown>; rows: Row[] }
+  const results = JSON.parse(readFileSync(out, 'utf8')) as { environment: Record<string, unknown>; rows: Row[]; issueWrites: Record<string, number> }
   t.match(results.environment, { mode: 'quick', database: 'PGlite (in memory)', node: process.version, cpus: Number })
   t.same(results.rows.map((row) => row.name), ROWS, 'the results file has the same rows')
+  t.ok((results.issueWrites.writes ?? 0) > 0, 'it counts the issue writes and how they were grouped')
+  t.ok(lines.some((line) => line.startsWith('Issue writes: ')))
   for (const row of results.rows) {
     t.ok(typeof row.value === 'number' && row.value > 0, `${row.name}: a positive number (${String(row.value)})`)
     if (row.ratio !== undefined) t.type(row.ratio, 'number', `${row.name}: its ratio is a number`)

@@ -18,8 +18,9 @@ import { replayOrConflict, requestHash, type IdempotencyRequest } from './idempo
 import { keyAlgorithmFor, signCredential, type ProofRequest, type SignedCredential } from './sign.js'
 import { inProcessSigner } from '../crypto/proof-pool.js'
 import { issuingContext } from './issuing-context.js'
+import { issueWriterOf } from './issue-writer.js'
 import {
-  findCredential, findCredentialsByIds, insertIssued, listCredentials as listCredentialRows, type CredentialStatusFilter, type IssuingContext
+  findCredential, findCredentialsByIds, listCredentials as listCredentialRows, type CredentialStatusFilter, type IssuingContext
 } from './store.js'
 import { credentialView, type CredentialView } from './view.js'
 
@@ -115,7 +116,7 @@ async function issueFrom(
 
   const signed = await signAll(ctx, prepared.map((item) => item.document), request.proof, signer)
 
-  const rows = await insertIssued(ctx.db, {
+  const rows = await issueWriterOf(ctx.db).write({
     issuerId: issuer.id,
     builtFrom: { achievementId: achievement.id, versions: context.versions, keyId: signer.keyId },
     ...(idempotency !== undefined && { idempotency: { scope, key: idempotency.key, requestHash: hash! } }),

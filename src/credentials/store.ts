@@ -145,6 +145,88 @@ export async function insertIssued(db: Db, write: IssuedWrite): Promise<Credenti
   return write.credentials.map((c) => ({ ...byId.get(c.id)!, signed: c.signed }))
 }
 
+/**
+ * Several issue requests' writes in one statement: the same checks and rows as `insertIssued`, made for each write on
+ * its own (a write whose rows changed or whose Idempotency-Key another request holds stores nothing, and the others
+ * are unaffected). One statement and one commit for many requests is what makes concurrent single issues cheap for
+ * PostgreSQL (see ./issue-writer.ts). The caller keeps any two writes that share an Idempotency-Key or a recipient
+ * apart: one INSERT ... ON CONFLICT DO UPDATE may not touch a row twice.
+ * Answers, per write in the order given, its credential rows or undefined when it wrote nothing.
+ */
+export async function insertIssuedGroup(db: Db, writes: IssuedWrite[]): Promise<(CredentialRow[] | undefined)[]> {
+  const heads = writes.map((write, n) => ({
+    n,
+    issuer_id: write.issuerId,
+    achievement_id: write.builtFrom.achievementId,
+    achievement_version: write.builtFrom.versions.achievement,
+    issuer_version: write.builtFrom.versions.issuer,
+    key_id: write.builtFrom.keyId,
+    claim_scope: write.idempotency?.scope ?? null,
+    claim_key: write.idempotency?.key ?? null,
+    request_hash: write.idempotency?.requestHash ?? null,
+    credential_ids: write.credentials.map((c) => c.id),
+    actor: write.audit.actor,
+    request_id: write.audit.requestId
+  }))
+  const recipients = writes.flatMap((write, n) => write.recipients.map((r) => ({ n, ...r })))
+  const credentials = writes.flatMap((write, n) => write.credentials.map((c) => ({ n, ...c, identity_type: c.identityType })))
+  const { rows } = await sql<Omit<CredentialRow, 'signed'>>`/* prepared: insert-issued-group */
+    with w as (
+      select * from jsonb_to_recordset(${JSON.stringify(heads)}::jsonb) as w(
+        n integer, issuer_id uuid, achievement_id uuid, achievement_version text, issuer_version text, key_id uuid,
+        claim_scope text, claim_key text, request_hash text, credential_ids jsonb, actor text, request_id text)
+    ), current as (
+      select w.n from w
+      join achievements on achievements.id = w.achievement_id and achievements.xmin::text = w.achievement_version
+      join issuers on issuers.id = achievements.issuer_id and issuers.xmin::text = w.issuer_version
+      join issuer_keys on issuer_keys.issuer_id = issuers.id and issuer_keys.id = w.key_id and issuer_keys.status = 'active'
+    ), claim as (
+      insert into idempotency_keys (scope, key, request_hash, credential_ids)
+      select w.claim_scope, w.claim_key, w.request_hash, w.credential_ids from w
+      where w.claim_key is not null and w.n in (select n from current)
+      on conflict (scope, key) do nothing
+      returning scope, key
+    ), allowed as (
+      select w.n, w.issuer_id, w.actor, w.request_id from w
+      where w.n in (select n from current)
+        and (w.claim_key is null or exists (select from claim where claim.scope = w.claim_scope and claim.key = w.claim_key))
+    ), recipient as (
+      insert into recipients (id, issuer_id, identity_type, identity, name, external_id)
+      select r.id, allowed.issuer_id, r."identityType", r.identity, r.name, r."externalId"
+      from jsonb_to_recordset(${JSON.stringify(recipients)}::jsonb)
+        as r(n integer, id uuid, "identityType" text, identity text, name text, "externalId" text)
+      join allowed on allowed.n = r.n
+      on conflict (issuer_id, identity_type, identity) do update set
+        name = coalesce(excluded.name, recipients.name), external_id = coalesce(excluded.external_id, recipients.external_id), updated_at = now()
+      returning id, issuer_id, identity_type, identity
+    ), c as (
+      select c.*, allowed.issuer_id, allowed.actor, allowed.request_id, recipient.id as recipient_id
+      from jsonb_to_recordset(${JSON.stringify(credentials)}::jsonb) as c(
+        n integer, id uuid, achievement_id uuid, issuer_key_id uuid, format text, jwt_alg text, signed text, valid_from timestamptz,
+        valid_until timestamptz, status_list_id uuid, status_list_index integer, identity_type text, identity text)
+      join allowed on allowed.n = c.n
+      join recipient on recipient.issuer_id = allowed.issuer_id and recipient.identity_type = c.identity_type and recipient.identity = c.identity
+    ), credential as (
+      insert into credentials (id, issuer_id, achievement_id, recipient_id, issuer_key_id, format, jwt_alg, signed, valid_from, valid_until, status_list_id, status_list_index)
+      select id, issuer_id, achievement_id, recipient_id, issuer_key_id, format, jwt_alg, signed, valid_from, valid_until, status_list_id, status_list_index
+      from c
+      returning id, issuer_id, achievement_id, recipient_id, issuer_key_id, format, jwt_alg, valid_from, valid_until, status,
+        revoked_at, revocation_reason, created_at, status_list_id, status_list_index
+    ), audit as (
+      -- From the same rows as the credentials (RETURNING cannot carry who asked): the statement stores both or neither.
+      insert into audit_events (actor, action, issuer_id, target_type, target_id, details, request_id)
+      select actor, 'credential.issued', issuer_id, 'credential', id,
+        jsonb_build_object('achievementId', achievement_id, 'recipientId', recipient_id, 'format', format, 'jwtAlg', jwt_alg),
+        request_id
+      from c
+    )
+    select * from credential`.execute(db)
+  const byId = new Map(rows.map((row) => [row.id, row]))
+  return writes.map((write) => byId.has(write.credentials[0]!.id)
+    ? write.credentials.map((c) => ({ ...byId.get(c.id)!, signed: c.signed }))
+    : undefined)
+}
+
 export async function findCredential(db: Db, id: string): Promise<CredentialRow | undefined> {
   return db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst()
 }
