@@ -2,21 +2,25 @@
 
 export class Lru<K, V> {
   private readonly entries = new Map<K, V>()
+  /** The most recent key. Caches are mostly asked for the same entry again; it need not move (two Map operations saved). */
+  private newest: K | undefined
 
   constructor(readonly capacity: number) {}
 
   get(key: K): V | undefined {
     const value = this.entries.get(key)
-    if (value === undefined) return undefined
+    if (value === undefined || key === this.newest) return value
     // Map keeps insertion order: re-inserting makes this the most recent.
     this.entries.delete(key)
     this.entries.set(key, value)
+    this.newest = key
     return value
   }
 
   set(key: K, value: V): void {
     this.entries.delete(key)
     this.entries.set(key, value)
+    this.newest = key
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!)
   }
 }
