@@ -41,9 +41,14 @@ export const configSchema = z.object({
   PUBLIC_RATE_LIMIT: positiveInt.default(600),
   /** Threads that sign Data Integrity proofs (one per core by default); 0 signs on the event loop. */
   LANYARD_SIGNING_THREADS: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
-  /** Entries per status list: 131,072 is the Bitstring Status List minimum for herd privacy; smaller (a multiple of 8) only outside production, for tests. */
   /** How long a wallet claim (POST /v1/credentials/:id/claims, or deliver: true on issue) stays open, in hours. */
   LANYARD_CLAIM_TTL_HOURS: positiveInt.max(8760).default(168),
+  /**
+   * The issuing statements run as named prepared statements (planned once per connection). A pooler that hands one
+   * session's statements to another connection (PgBouncer in transaction mode before 1.21) needs this off.
+   */
+  LANYARD_DB_PREPARED_STATEMENTS: booleanString.default(true),
+  /** Entries per status list: 131,072 is the Bitstring Status List minimum for herd privacy; smaller (a multiple of 8) only outside production, for tests. */
   STATUS_LIST_SIZE: positiveInt.multipleOf(8, 'expected a multiple of 8').default(MIN_STATUS_LIST_SIZE)
 })
 

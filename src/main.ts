@@ -13,7 +13,7 @@ async function start(): Promise<void> {
   const config = loadConfig()
   const masterKey = resolveMasterKey(config)
   const database = config.DATABASE_URL !== undefined
-    ? await openDatabase({ url: config.DATABASE_URL })
+    ? await openDatabase({ url: config.DATABASE_URL, preparedStatements: config.LANYARD_DB_PREPARED_STATEMENTS })
     : await openDatabase({ pgliteDir: pgliteDirectory(config.DATA_DIR) })
   await migrateToLatest(database.db)
   const adminToken = await ensureAdminToken(database.db, config)

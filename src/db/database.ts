@@ -16,6 +16,8 @@ export interface DatabaseHandle {
 export interface DatabaseOptions {
   /** postgres:// URL; absent → PGlite. */
   url?: string
+  /** PostgreSQL: run the marked statements as named prepared statements (see prepareMarkedStatements). Default true. */
+  preparedStatements?: boolean
   /** PGlite data directory; absent → in memory (tests). */
   pgliteDir?: string
   /** In memory only: start from this data directory snapshot (PGlite dumpDataDir) instead of an empty cluster; several times faster. */
@@ -32,7 +34,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     })
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {})
-    pool.on('connect', (client) => prepareMarkedStatements(client))
+    if (options.preparedStatements !== false) pool.on('connect', (client) => prepareMarkedStatements(client))
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), kind: 'postgres' }
   }
   const { PGlite } = await import('@electric-sql/pglite')
@@ -50,6 +52,7 @@ const statementNames = new Map<string, string>()
  * PostgreSQL parses and plans an unnamed statement on every execution; a named one once per connection. The issuing
  * path's statements are marked (their text never varies: arrays travel as one jsonb parameter) and run named, which
  * saves PostgreSQL most of its CPU per issue. The name carries a hash of the text, so two texts never share one.
+ * Off (LANYARD_DB_PREPARED_STATEMENTS=false) behind a pooler that moves sessions between connections.
  */
 function prepareMarkedStatements(client: import('pg').PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown

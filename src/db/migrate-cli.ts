@@ -5,7 +5,7 @@ import { migrateToLatest } from './migrate.js'
 
 const config = loadConfig()
 const { db } = config.DATABASE_URL !== undefined
-  ? await openDatabase({ url: config.DATABASE_URL })
+  ? await openDatabase({ url: config.DATABASE_URL, preparedStatements: config.LANYARD_DB_PREPARED_STATEMENTS })
   : await openDatabase({ pgliteDir: pgliteDirectory(config.DATA_DIR) })
 try {
   const results = await migrateToLatest(db)
