@@ -3,6 +3,7 @@
 import { DataIntegrityProof } from '@digitalcredentials/data-integrity'
 import jsonld from '@digitalcredentials/jsonld'
 import jsigs from '@digitalcredentials/jsonld-signatures'
+import { canonize } from '../crypto/canonicalize/index.js'
 import { CachedEd25519Signature2020, cachedEddsaRdfc2022 } from '../crypto/canonicalize/suites.js'
 import { documentLoader as bundledContexts } from '../crypto/document-loader.js'
 import type { DocumentFetcher } from './documents.js'
@@ -178,7 +179,22 @@ async function checkProofsHere({ document, keyDocuments, purpose }: ProofCheckJo
   }
 }
 
+/**
+ * A VC-JWT's credential (and any document whose proof did not verify) is still read as JSON-LD in safe mode. Canonizing
+ * it in safe mode expands it first, so its success through the shape cache (microseconds for a shape seen before)
+ * means jsonld.js's safe-mode expansion succeeds too; only a refusal needs jsonld.js itself, for its exact answer.
+ */
 async function safeModeProblemHere(document: Json): Promise<string | undefined> {
+  try {
+    await canonize(document, { documentLoader: bundledContexts, safe: true })
+    return undefined
+  } catch {
+    return expansionProblem(document)
+  }
+}
+
+/** jsonld.js's own safe-mode expansion: why it refuses `document`, or undefined. */
+export async function expansionProblem(document: Json): Promise<string | undefined> {
   try {
     await jsonld.expand(document, { documentLoader: bundledContexts, safe: true })
     return undefined

@@ -188,6 +188,13 @@ const families = fc.tuple(familySpec, fc.array(memberValues, { minLength: 25, ma
 
 
 /** `numRuns` families (25–35 members each) from `seed`, each member compared; fails at the first difference. */
+/** The generated credentials of a seed, family by family (members share a shape, or nearly). */
+export function* generatedCredentials(seed: number, numRuns: number): Generator<Json> {
+  for (const [spec, members] of fc.sample(families, { seed, numRuns })) {
+    for (const values of members) yield credential(spec, values)
+  }
+}
+
 export async function generatedCredentialsCanonizeAlike(t: Test, seed: number, numRuns: number): Promise<number> {
   const canonizer = new Canonizer()
   const started = performance.now()
