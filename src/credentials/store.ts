@@ -95,60 +95,12 @@ export interface IssuedWrite {
  * the Idempotency-Key, or what the credentials were built from changed since it was read.
  */
 export async function insertIssued(db: Db, write: IssuedWrite): Promise<CredentialRow[] | undefined> {
-  const claim = write.idempotency
-  const { achievementId, versions, keyId } = write.builtFrom
-  const credentials = write.credentials.map((c) => ({ ...c, identity_type: c.identityType }))
-  const { rows } = await sql<Omit<CredentialRow, 'signed'>>`/* prepared: insert-issued */
-    with current as (
-      select from achievements
-      join issuers on issuers.id = achievements.issuer_id
-      join issuer_keys on issuer_keys.issuer_id = issuers.id
-      where achievements.id = ${achievementId} and achievements.xmin::text = ${versions.achievement}
-        and issuers.xmin::text = ${versions.issuer} and issuer_keys.id = ${keyId} and issuer_keys.status = 'active'
-    ), claim as (
-      insert into idempotency_keys (scope, key, request_hash, credential_ids)
-      select ${claim?.scope ?? ''}, ${claim?.key ?? ''}, ${claim?.requestHash ?? ''}, ${JSON.stringify(write.credentials.map((c) => c.id))}::jsonb
-      where ${claim !== undefined} and exists (select from current)
-      on conflict (scope, key) do nothing
-      returning key
-    ), allowed as (
-      select where exists (select from current) and (${claim === undefined} or exists (select from claim))
-    ), recipient as (
-      insert into recipients (id, issuer_id, identity_type, identity, name, external_id)
-      select r.id, ${write.issuerId}, r."identityType", r.identity, r.name, r."externalId"
-      from jsonb_to_recordset(${JSON.stringify(write.recipients)}::jsonb)
-        as r(id uuid, "identityType" text, identity text, name text, "externalId" text)
-      where exists (select from allowed)
-      on conflict (issuer_id, identity_type, identity) do update set
-        name = coalesce(excluded.name, recipients.name), external_id = coalesce(excluded.external_id, recipients.external_id), updated_at = now()
-      returning id, identity_type, identity
-    ), credential as (
-      insert into credentials (id, issuer_id, achievement_id, recipient_id, issuer_key_id, format, jwt_alg, signed, valid_from, valid_until, status_list_id, status_list_index)
-      select c.id, ${write.issuerId}, c.achievement_id, recipient.id, c.issuer_key_id, c.format, c.jwt_alg, c.signed, c.valid_from, c.valid_until, c.status_list_id, c.status_list_index
-      from jsonb_to_recordset(${JSON.stringify(credentials)}::jsonb) as c(
-        id uuid, achievement_id uuid, issuer_key_id uuid, format text, jwt_alg text, signed text, valid_from timestamptz,
-        valid_until timestamptz, status_list_id uuid, status_list_index integer, identity_type text, identity text)
-      join recipient on recipient.identity_type = c.identity_type and recipient.identity = c.identity
-      -- Not the signed bytes: the caller has them, and megabytes of a batch need not cross the wire twice.
-      returning id, issuer_id, achievement_id, recipient_id, issuer_key_id, format, jwt_alg, valid_from, valid_until, status,
-        revoked_at, revocation_reason, created_at, status_list_id, status_list_index
-    ), audit as (
-      insert into audit_events (actor, action, issuer_id, target_type, target_id, details, request_id)
-      select ${write.audit.actor}, 'credential.issued', issuer_id, 'credential', id,
-        jsonb_build_object('achievementId', achievement_id, 'recipientId', recipient_id, 'format', format, 'jwtAlg', jwt_alg),
-        ${write.audit.requestId}
-      from credential
-    )
-    select * from credential`.execute(db)
-  if (rows.length === 0) return undefined
-  const byId = new Map(rows.map((row) => [row.id, row]))
-  return write.credentials.map((c) => ({ ...byId.get(c.id)!, signed: c.signed }))
+  return (await insertIssuedGroup(db, [write]))[0]
 }
 
 /**
- * Several issue requests' writes in one statement: the same checks and rows as `insertIssued`, made for each write on
- * its own (a write whose rows changed or whose Idempotency-Key another request holds stores nothing, and the others
- * are unaffected). One statement and one commit for many requests is what makes concurrent single issues cheap for
+ * Several issue requests' writes in one statement, each as `insertIssued` describes, on its own: a write whose rows
+ * changed or whose Idempotency-Key another request holds stores nothing, and the others are unaffected. One statement and one commit for many requests is what makes concurrent single issues cheap for
  * PostgreSQL (see ./issue-writer.ts). The caller keeps any two writes that share an Idempotency-Key or a recipient
  * apart: one INSERT ... ON CONFLICT DO UPDATE may not touch a row twice.
  * Answers, per write in the order given, its credential rows or undefined when it wrote nothing.
@@ -222,7 +174,8 @@ export async function insertIssuedGroup(db: Db, writes: IssuedWrite[]): Promise<
     )
     select * from credential`.execute(db)
   const byId = new Map(rows.map((row) => [row.id, row]))
-  return writes.map((write) => byId.has(write.credentials[0]!.id)
+  // A write stores all its credentials or none; one with none (never asked for by the service) reports nothing written.
+  return writes.map((write) => write.credentials.length > 0 && byId.has(write.credentials[0]!.id)
     ? write.credentials.map((c) => ({ ...byId.get(c.id)!, signed: c.signed }))
     : undefined)
 }
