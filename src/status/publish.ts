@@ -8,7 +8,7 @@ import type { StatusListRow } from '../db/schema.js'
 import { notFound } from '../http/errors.js'
 import { issuerSigner } from '../issuers/service.js'
 import { statusListUrl } from './service.js'
-import { findStatusList, saveSignedStatusList } from './store.js'
+import { findSignedStatusList, findStatusList, saveSignedStatusList } from './store.js'
 
 export interface PublishedStatusList {
   /** The signed credential's JSON text, exactly as stored. */
@@ -28,11 +28,14 @@ const STATUS_LIST_CALLER: Caller = { principal: { kind: 'admin' }, requestId: 's
  * the next reader. Two readers racing after a change both sign and the later save wins; both answers are valid lists.
  */
 export async function publishedStatusList(ctx: ServiceContext, listId: string): Promise<PublishedStatusList> {
-  const row = await findStatusList(ctx.db, listId)
-  if (row === undefined) throw notFound('status list')
-  if (row.signed_version === row.version && row.signed !== null && row.signed_at !== null) {
-    return published(row.id, row.version, row.signed, row.signed_at)
+  // Most reads find the signed copy current: the bits are read only to sign a new one.
+  const stored = await findSignedStatusList(ctx.db, listId)
+  if (stored === undefined) throw notFound('status list')
+  if (stored.signed_version === stored.version && stored.signed !== null && stored.signed_at !== null) {
+    return published(stored.id, stored.version, stored.signed, stored.signed_at)
   }
+  // Status lists are never deleted: the row just read is still there.
+  const row = (await findStatusList(ctx.db, listId))!
   const signedAt = new Date()
   const body = await signStatusList(ctx, row, signedAt)
   // Not stored when a bit flipped meanwhile; this answer still shows the version it was read at.

@@ -52,6 +52,11 @@ export async function findStatusList(db: Db, id: string): Promise<StatusListRow 
   return db.selectFrom('status_lists').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
+/** A status list's version and signed copy, without its bits (16 KB and more): all that serving a current copy needs. */
+export async function findSignedStatusList(db: Db, id: string) {
+  return db.selectFrom('status_lists').select(['id', 'version', 'signed', 'signed_version', 'signed_at']).where('id', '=', id).executeTakeFirst()
+}
+
 /**
  * Sets the bit of `index` (index 0 is the most significant bit of the first byte, as the spec numbers them; PostgreSQL's
  * set_bit counts from the least significant bit of each byte) and bumps the version so the signed list is renewed.
