@@ -100,9 +100,10 @@ export async function insertIssued(db: Db, write: IssuedWrite): Promise<Credenti
 
 /**
  * Several issue requests' writes in one statement, each as `insertIssued` describes, on its own: a write whose rows
- * changed or whose Idempotency-Key another request holds stores nothing, and the others are unaffected. One statement and one commit for many requests is what makes concurrent single issues cheap for
- * PostgreSQL (see ./issue-writer.ts). The caller keeps any two writes that share an Idempotency-Key or a recipient
- * apart: one INSERT ... ON CONFLICT DO UPDATE may not touch a row twice.
+ * changed or whose Idempotency-Key another request holds stores nothing, and the others are unaffected. One statement
+ * and one commit for many requests is what makes concurrent single issues cheap for PostgreSQL (see ./issue-writer.ts).
+ * The caller keeps any two writes that share an Idempotency-Key or a recipient apart: one INSERT ... ON CONFLICT DO
+ * UPDATE may not touch a row twice.
  * Answers, per write in the order given, its credential rows or undefined when it wrote nothing.
  */
 export async function insertIssuedGroup(db: Db, writes: IssuedWrite[]): Promise<(CredentialRow[] | undefined)[]> {
@@ -162,6 +163,7 @@ export async function insertIssuedGroup(db: Db, writes: IssuedWrite[]): Promise<
       insert into credentials (id, issuer_id, achievement_id, recipient_id, issuer_key_id, format, jwt_alg, signed, valid_from, valid_until, status_list_id, status_list_index)
       select id, issuer_id, achievement_id, recipient_id, issuer_key_id, format, jwt_alg, signed, valid_from, valid_until, status_list_id, status_list_index
       from c
+      -- Not the signed bytes: the caller has them, and megabytes of a batch need not cross the wire twice.
       returning id, issuer_id, achievement_id, recipient_id, issuer_key_id, format, jwt_alg, valid_from, valid_until, status,
         revoked_at, revocation_reason, created_at, status_list_id, status_list_index
     ), audit as (
