@@ -13,7 +13,7 @@ import { officialSchemaValidator } from './helpers/ob3.js'
 import { solidPngDataUri } from './helpers/png.js'
 import { revocationBit } from './helpers/status.js'
 import {
-  getJson, keyProof, lcwExchange, lcwParameters, oid4vciToken, offerOf, post, requestCredential, walletKey, type Oid4vciSession, type Reply
+  getJson, keyProof, lcwExchange, lcwParameters, lcwPresentation, oid4vciToken, offerOf, post, requestCredential, walletKey, type Oid4vciSession, type Reply
 } from './helpers/wallet.js'
 
 const validateCredential = officialSchemaValidator('achievementcredential')
@@ -59,6 +59,31 @@ await onEachDatabase(t, async (t, database) => {
     const res = await app.inject({ method: 'POST', url: `/v1/credentials/${id}/claims`, headers: admin, ...(body && { payload: body }) })
     if (res.statusCode !== 201) throw new Error(`claim answered ${res.statusCode}: ${res.body}`)
     return res.json()
+  }
+  /**
+   * Runs `body` while another session holds the claim's row lock, releasing it once `waiters` sessions wait on it.
+   * PostgreSQL only: PGlite has one session.
+   */
+  const whileClaimLocked = async <T>(claimId: string, waiters: number, body: () => Promise<T>): Promise<T> => {
+    let running: Promise<T> | undefined
+    await db.transaction().execute(async (trx) => {
+      await sql`select 1 from claims where id = ${claimId} for update`.execute(trx)
+      const { pid } = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)).rows[0]!
+      running = body()
+      running.catch(() => {}) // awaited below, after the lock is released
+      for (let waited = 0; ; waited += 10) {
+        // The first waiter waits on this session; later ones on the tuple lock the first holds: count the chain.
+        const { n } = (await sql<{ n: number }>`
+          with recursive waiting(pid) as (
+            select pid from pg_stat_activity where ${pid}::int = any(pg_blocking_pids(pid))
+            union select a.pid from pg_stat_activity a join waiting w on w.pid = any(pg_blocking_pids(a.pid)))
+          select count(*)::int as n from waiting`.execute(db)).rows[0]!
+        if (n >= waiters) return
+        if (waited > 30_000) throw new Error(`only ${n} of ${waiters} sessions reached the claim's lock`)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+    })
+    return running!
   }
   const expire = (claimId: string) => sql`update claims set expires_at = now() - interval '1 minute' where id = ${claimId}`.execute(db)
 
@@ -377,6 +402,20 @@ await onEachDatabase(t, async (t, database) => {
     const [a, b] = await Promise.all([lcwExchange(lcw.lcwDeepLink, await newHolder()), lcwExchange(lcw.lcwDeepLink, await newHolder())])
     t.same([a.reply.status, b.reply.status].sort(), [200, 410], 'one presentation wins')
     t.equal(await count(), before + 1)
+
+    // Both presentations pass the claim's first check and are signed; the claim is redeemed by only one. On PostgreSQL
+    // a lock held on the claim row keeps both redemptions waiting until both have reached it, so the loser is refused
+    // at the redemption itself every time, not by chance.
+    const racing = await claimFor((await issue()).id)
+    const answers = await Promise.all([1, 2].map(async () => lcwPresentation(racing.lcwDeepLink, await newHolder())))
+    const sendAll = () => Promise.all(answers.map((answer) => 'send' in answer ? answer.send() : answer.refused))
+    const beforeRace = await count()
+    const raced = database.kind === 'postgres' ? await whileClaimLocked(racing.id, 2, sendAll) : await sendAll()
+    t.same(raced.map((r) => r.status).sort(), [200, 410], 'one presentation wins')
+    const lost = raced.find((r) => r.status === 410)!
+    assertFetchedProblem(t, lost, 410, 'claim-used')
+    if (database.kind === 'postgres') t.match(lost.body.detail, /a moment ago; nothing was issued/, 'refused at the redemption')
+    t.equal(await count(), beforeRace + 1)
 
     const code = (await offerOf((await claimFor((await issue()).id)).credentialOffer)).grants[PRE_AUTH]['pre-authorized_code']
     const tokens = await Promise.all([1, 2].map(() => post(`${origin}/oid4vci/token`, { grant_type: PRE_AUTH, 'pre-authorized_code': code }, FORM)))

@@ -40,13 +40,23 @@ export function lcwParameters(deepLink: string): { issuer: string; authType: str
  * its challenge and domain, as `{ verifiablePresentation }`. `tamper` changes what is signed (for the refusals).
  */
 export async function lcwExchange(deepLink: string, holder: Holder, tamper: Partial<PresentationOptions> = {}): Promise<{ request: Json; reply: Reply }> {
+  const prepared = await lcwPresentation(deepLink, holder, tamper)
+  if ('refused' in prepared) return { request: prepared.refused.body, reply: prepared.refused }
+  return { request: prepared.request, reply: await prepared.send() }
+}
+
+/**
+ * The first half of the exchange: the request, and the signed presentation ready to `send`; or the exchange's refusal
+ * of the first POST. Split so a test can hold several answers and send them at once.
+ */
+export async function lcwPresentation(deepLink: string, holder: Holder, tamper: Partial<PresentationOptions> = {}): Promise<{ refused: Reply } | { request: Json; send: () => Promise<Reply> }> {
   const { vcRequestUrl } = lcwParameters(deepLink)
   const first = await post(vcRequestUrl, {})
-  if (first.status !== 200) return { request: first.body, reply: first }
+  if (first.status !== 200) return { refused: first }
   const request = first.body.verifiablePresentationRequest
   const vp = await presentation(holder, [], { challenge: request.challenge, domain: request.domain, ...tamper })
   const endpoint = request.interact.service[0].serviceEndpoint
-  return { request, reply: await post(endpoint, { verifiablePresentation: vp }) }
+  return { request, send: () => post(endpoint, { verifiablePresentation: vp }) }
 }
 
 /** An OID4VCI credential offer from its openid-credential-offer:// link, by value or by reference. */
