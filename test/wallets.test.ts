@@ -3,6 +3,7 @@
 // with the independent verifier, meets the OB 3.0 schema and names the wallet's DID. Every refusal issues nothing.
 import { decodeProtectedHeader, compactVerify, importJWK } from 'jose'
 import { sql } from 'kysely'
+import type { Db } from '../src/db/schema.js'
 import t, { type Test } from 'tap'
 import { admin, assertProblem, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase } from './helpers/app.js'
 import { createAchievement, resolverFor } from './helpers/credentials.js'
@@ -61,13 +62,15 @@ await onEachDatabase(t, async (t, database) => {
     return res.json()
   }
   /**
-   * Runs `body` while another session holds the claim's row lock, releasing it once `waiters` sessions wait on it.
-   * PostgreSQL only: PGlite has one session.
+   * Runs `body` while another session holds the lock on the rows `locked` selects, releasing it once `waiters`
+   * sessions wait on it; on PGlite (one session, nothing to hold) just runs `body`. This makes a race fall the same way
+   * every time: every racer gets past its first checks, and only one wins the row.
    */
-  const whileClaimLocked = async <T>(claimId: string, waiters: number, body: () => Promise<T>): Promise<T> => {
+  const whileLocked = async <T>(locked: (trx: Db) => Promise<unknown>, waiters: number, body: () => Promise<T>): Promise<T> => {
+    if (database.kind === 'pglite') return body()
     let running: Promise<T> | undefined
     await db.transaction().execute(async (trx) => {
-      await sql`select 1 from claims where id = ${claimId} for update`.execute(trx)
+      await locked(trx)
       const { pid } = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)).rows[0]!
       running = body()
       running.catch(() => {}) // awaited below, after the lock is released
@@ -79,12 +82,13 @@ await onEachDatabase(t, async (t, database) => {
             union select a.pid from pg_stat_activity a join waiting w on w.pid = any(pg_blocking_pids(a.pid)))
           select count(*)::int as n from waiting`.execute(db)).rows[0]!
         if (n >= waiters) return
-        if (waited > 30_000) throw new Error(`only ${n} of ${waiters} sessions reached the claim's lock`)
+        if (waited > 30_000) throw new Error(`only ${n} of ${waiters} sessions reached the lock`)
         await new Promise((resolve) => setTimeout(resolve, 10))
       }
     })
     return running!
   }
+  const claimRow = (claimId: string) => (trx: Db) => sql`select 1 from claims where id = ${claimId} for update`.execute(trx)
   const expire = (claimId: string) => sql`update claims set expires_at = now() - interval '1 minute' where id = ${claimId}`.execute(db)
 
   /** The copy a wallet received: signed by the issuer (independent verifier), schema-valid, bound to `did`, its own credential. */
@@ -403,30 +407,34 @@ await onEachDatabase(t, async (t, database) => {
     t.same([a.reply.status, b.reply.status].sort(), [200, 410], 'one presentation wins')
     t.equal(await count(), before + 1)
 
-    // Both presentations pass the claim's first check and are signed; the claim is redeemed by only one. On PostgreSQL
-    // a lock held on the claim row keeps both redemptions waiting until both have reached it, so the loser is refused
-    // at the redemption itself every time, not by chance.
+    // Both presentations pass the claim's first check and are signed; only one redeems the claim. On PostgreSQL the
+    // loser is refused at the redemption itself every time (see whileLocked), not by chance.
     const racing = await claimFor((await issue()).id)
     const answers = await Promise.all([1, 2].map(async () => lcwPresentation(racing.lcwDeepLink, await newHolder())))
-    const sendAll = () => Promise.all(answers.map((answer) => 'send' in answer ? answer.send() : answer.refused))
     const beforeRace = await count()
-    const raced = database.kind === 'postgres' ? await whileClaimLocked(racing.id, 2, sendAll) : await sendAll()
+    const raced = await whileLocked(claimRow(racing.id), 2, () => Promise.all(answers.map((answer) => 'send' in answer ? answer.send() : answer.refused)))
     t.same(raced.map((r) => r.status).sort(), [200, 410], 'one presentation wins')
     const lost = raced.find((r) => r.status === 410)!
     assertFetchedProblem(t, lost, 410, 'claim-used')
     if (database.kind === 'postgres') t.match(lost.body.detail, /a moment ago; nothing was issued/, 'refused at the redemption')
     t.equal(await count(), beforeRace + 1)
 
-    const code = (await offerOf((await claimFor((await issue()).id)).credentialOffer)).grants[PRE_AUTH]['pre-authorized_code']
-    const tokens = await Promise.all([1, 2].map(() => post(`${origin}/oid4vci/token`, { grant_type: PRE_AUTH, 'pre-authorized_code': code }, FORM)))
+    const offered = await claimFor((await issue()).id)
+    const code = (await offerOf(offered.credentialOffer)).grants[PRE_AUTH]['pre-authorized_code']
+    const tokens = await whileLocked(claimRow(offered.id), 2, () => Promise.all([1, 2].map(() => post(`${origin}/oid4vci/token`, { grant_type: PRE_AUTH, 'pre-authorized_code': code }, FORM))))
     t.same(tokens.map((r) => r.status).sort(), [200, 400], 'one token request wins')
+    if (database.kind === 'postgres') t.match(tokens.find((r) => r.status === 400)!.body.error_description, /used a moment ago/, 'refused at the redemption')
 
-    const { session } = await oid4vciToken((await claimFor((await issue()).id)).credentialOffer)
+    const tokenClaim = await claimFor((await issue()).id)
+    const { session } = await oid4vciToken(tokenClaim.credentialOffer)
     const key = await walletKey('EdDSA')
     const nonces = await Promise.all([1, 2].map(async () => (await post(`${origin}/oid4vci/nonce`, {})).body.c_nonce as string))
+    const proofs = await Promise.all(nonces.map((nonce) => keyProof(key, origin, nonce)))
     const middle = await count()
-    const replies = await Promise.all(nonces.map(async (nonce) => requestCredential(session!, { credential_configuration_id: 'OpenBadgeCredential_ldp_vc', proofs: { jwt: [await keyProof(key, origin, nonce)] } })))
+    const accessToken = (trx: Db) => sql`select 1 from oid4vci_access_tokens where claim_id = ${tokenClaim.id} for update`.execute(trx)
+    const replies = await whileLocked(accessToken, 2, () => Promise.all(proofs.map((proof) => requestCredential(session!, { credential_configuration_id: 'OpenBadgeCredential_ldp_vc', proofs: { jwt: [proof] } }))))
     t.same(replies.map((r) => r.status).sort(), [200, 401], 'one credential request wins')
+    if (database.kind === 'postgres') t.match(replies.find((r) => r.status === 401)!.body.error_description, /used a moment ago/, 'refused when the token is used')
     t.equal(await count(), middle + 1)
   })
 
