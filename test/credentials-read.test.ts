@@ -2,6 +2,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify'
 import t, { type Test } from 'tap'
 import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase, assertProblem } from './helpers/app.js'
 import { createAchievement } from './helpers/credentials.js'
+import { solidPngDataUri } from './helpers/png.js'
 
 const MISSING = '00000000-0000-4000-8000-000000000000'
 const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
@@ -209,6 +210,17 @@ await onEachDatabase(t, async (t, database) => {
       t.match(res.body, />Verified</, 'verified, live')
     }
     t.match((await publicGet(jwtIssued.id, { accept: 'text/html' })).body, /<time datetime="2099-12-31T00:00:00.000Z">31 December 2099<\/time>/)
+  })
+
+  await t.test('the HTML page shows the baked PNG when the achievement has a PNG image, else the baked SVG', async (t) => {
+    const pictured = await createAchievement(app, northwind.id, { name: 'Pictured', image: { id: solidPngDataUri() } })
+    const withPng = await issue(pictured.id, { email: 'ada@example.com' })
+    const pngPage = (await publicGet(withPng.id, { accept: BROWSER })).body
+    t.ok(pngPage.includes(`src="${withPng.credential.id}/badge.png"`), 'the PNG badge')
+    t.equal((await app.inject({ method: 'GET', url: `/credentials/${withPng.id}/badge.png` })).statusCode, 200, 'which exists')
+    const svgPage = (await publicGet(dataIntegrity.id, { accept: BROWSER })).body
+    t.notOk(svgPage.includes('badge.png'), 'no PNG to link to')
+    t.ok(svgPage.includes(`src="${dataIntegrity.credential.id}/badge.svg"`), 'the SVG badge')
   })
 
   await t.test('the HTML page of a revoked or expired credential says so', async (t) => {
