@@ -29,6 +29,8 @@ export interface Row {
   note?: string
   /** Each repetition's value, in the order measured. */
   samples?: number[]
+  /** The floor, measured again right before each sample: `ratio` is then the median of samples[i] / pairedFloorSamples[i]. */
+  pairedFloorSamples?: number[]
   failed?: number
 }
 
@@ -52,10 +54,13 @@ export function medianSample(samples: Sample[]): Sample {
   }
 }
 
-/** Sets ratio (and whether the target is met) where a row names its floor. */
-export function withRatio(row: Row, floorValue: number | undefined, target?: Target): Row {
+/**
+ * Sets ratio (and whether the target is met) where a row names its floor: value / floor, or `pairedRatio` when the row
+ * measured its floor again beside each of its samples (see `pairedFloorSamples`).
+ */
+export function withRatio(row: Row, floorValue: number | undefined, target?: Target, pairedRatio?: number): Row {
   if (row.floor === undefined || floorValue === undefined) return row
-  const ratio = row.value / floorValue
+  const ratio = pairedRatio ?? row.value / floorValue
   return {
     ...row,
     floorValue,

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import { dataIntegrityFloors, opsPerSecond, rawEd25519, type Operation } from './bench-floors.js'
 import { startLoadGenerator, type LoadJob, type LoadResult } from './bench-load.js'
-import { formatTable, medianSample, withRatio, type Row, type Sample, type Target } from './bench-report.js'
+import { formatTable, median, medianSample, withRatio, type Row, type Sample, type Target } from './bench-report.js'
 import { startMeasuredLanyard } from './measure-kit.js'
 
 const quick = process.argv.includes('--quick')
@@ -73,6 +73,7 @@ interface Case {
   row: Omit<Row, 'value'>
   measure: () => Promise<Sample>
 }
+
 
 // LANYARD_SIGNING_THREADS from the shell reaches Lanyard (0 signs in-process); unset, Lanyard takes one per core.
 const signingThreads = process.env.LANYARD_SIGNING_THREADS ?? String(os.availableParallelism())
@@ -258,23 +259,40 @@ const cases: Case[] = [
   }
 ]
 
+/**
+ * A repetition goes over every case and takes minutes, and this VM's speed drifts by tens of percent in that time: a
+ * figure with a target against a library floor measured minutes earlier would be judged partly on the drift. Such a
+ * figure gets its floor measured again right before each of its samples, and its ratio is the median of the pairs.
+ */
+const pairedFloor = (c: Case): Operation | undefined => TARGETS[c.row.name] === undefined ? undefined : ({
+  [LIBRARY_SIGN]: floors.library.sign, [LIBRARY_VERIFY]: floors.library.verify, [LIBRARY_CANONIZE]: floors.library.canonize
+} as Record<string, Operation>)[c.row.floor ?? '']
+
 const samples: Sample[][] = cases.map(() => [])
+const pairedFloorSamples: number[][] = cases.map(() => [])
 for (let rep = 1; rep <= settings.reps; rep++) {
   for (const [i, c] of cases.entries()) {
     if (process.stderr.isTTY) process.stderr.write(`\r\x1b[Krepetition ${rep}/${settings.reps}: ${c.row.name}`)
+    const floor = pairedFloor(c)
+    if (floor !== undefined) pairedFloorSamples[i]!.push((await inProcess(c.row.floor!, floor).measure()).value)
     samples[i]!.push(await c.measure())
   }
 }
 if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
 
-const measured: Row[] = cases.map(({ row: { name, ...row } }, i) =>
-  ({ name, ...medianSample(samples[i]!), ...row, samples: samples[i]!.map((s) => s.value) }))
+const measured: Row[] = cases.map(({ row: { name, ...row } }, i) => ({
+  name, ...medianSample(samples[i]!), ...row, samples: samples[i]!.map((s) => s.value),
+  ...(pairedFloorSamples[i]!.length > 0 && { pairedFloorSamples: pairedFloorSamples[i] })
+}))
 const valueOf = (name: string) => measured.find((row) => row.name === name)?.value
 const peak = measured.find((row) => row.name === PEAK)!
 const megabytes = (bytes: number) => bytes / 2 ** 20
-const floorOf = (row: Row) => row.floor === HEALTH_BOUND ? 50 : valueOf(row.floor ?? '')
+const floorOf = (row: Row) => row.pairedFloorSamples !== undefined ? median(row.pairedFloorSamples)
+  : row.floor === HEALTH_BOUND ? 50 : valueOf(row.floor ?? '')
+const pairedRatio = (row: Row) => row.pairedFloorSamples === undefined ? undefined
+  : median(row.samples!.map((value, i) => value / row.pairedFloorSamples![i]!))
 const rows: Row[] = [
-  ...measured.map((row) => withRatio(row, floorOf(row), TARGETS[row.name])),
+  ...measured.map((row) => withRatio(row, floorOf(row), TARGETS[row.name], pairedRatio(row))),
   withRatio({ name: TAIL, value: peak.p99Ms!, unit: 'ms', floor: 'its p50 latency', note: 'tail: p99 / p50' }, peak.p50Ms, TARGETS[TAIL]),
   { name: 'Lanyard RSS before issuing', value: megabytes(rssBefore), unit: 'MiB', note: 'after start-up and warm-up' },
   withRatio({
@@ -283,6 +301,8 @@ const rows: Row[] = [
   }, megabytes(rssBefore))
 ]
 console.log(formatTable(rows))
+console.log(`\nRatios with a target against a library floor are paired: the floor was measured again right before each of the ` +
+  `figure's samples, and the ratio is the median of the ${settings.reps} per-sample ratios (bench/results.json has both series).`)
 const cache = await lanyard.canonicalizationStats()
 const served = cache.hits + cache.misses + Object.values(cache.fallbacks).reduce((sum, n) => sum + n, 0)
 console.log(`\nLanyard's shape cache: ${cache.hits.toLocaleString('en-US')} hits, ${cache.misses} misses (templates built), ` +

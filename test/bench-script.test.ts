@@ -31,7 +31,7 @@ const ROWS = [
   'Lanyard RSS after issuing'
 ]
 
-interface Row { name: string; value: unknown; ratio?: unknown; target?: { met: unknown } }
+interface Row { name: string; value: unknown; ratio?: unknown; floor?: string; target?: { met: unknown }; samples?: number[]; pairedFloorSamples?: number[] }
 
 /**
  * The bench as a developer runs it, on PGlite. tap tracks child processes and would count the src/ lines the bench runs
@@ -73,5 +73,9 @@ t.test('npm run bench -- --quick prints a table row for every figure and writes 
     t.ok(typeof row.value === 'number' && row.value > 0, `${row.name}: a positive number (${String(row.value)})`)
     if (row.ratio !== undefined) t.type(row.ratio, 'number', `${row.name}: its ratio is a number`)
     if (row.target !== undefined) t.type(row.target.met, 'boolean', `${row.name}: says whether its target is met`)
+    if (row.target !== undefined && row.floor?.startsWith('library ')) {
+      t.equal(row.pairedFloorSamples?.length, row.samples?.length, `${row.name}: its library floor was measured beside each sample`)
+    }
   }
+  t.ok(lines.some((line) => line.startsWith('Ratios with a target against a library floor are paired')), 'the table says how those ratios are made')
 })
