@@ -64,12 +64,13 @@ function typeRuleBreaches(credential: Json): string[] {
   return breaches
 }
 
-/** Every object reached by following `path`, stepping into arrays along the way. */
-function objectsAt(root: Json, path: string[]): Json[] {
-  let nodes: unknown[] = [root]
-  for (const key of path) {
-    nodes = nodes.flatMap((node) => (typeof node === 'object' && node !== null ? [(node as Json)[key]] : []))
-      .flatMap((value) => (Array.isArray(value) ? value : [value]))
+/** Every object reached by following `path`, stepping into arrays along the way (runs on every verification: no copies). */
+function objectsAt(root: Json, path: string[], depth = 0, found: Json[] = []): Json[] {
+  const value = root[path[depth]!]
+  for (const item of Array.isArray(value) ? value : [value]) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) continue
+    if (depth === path.length - 1) found.push(item as Json)
+    else objectsAt(item as Json, path, depth + 1, found)
   }
-  return nodes.filter((node): node is Json => typeof node === 'object' && node !== null && !Array.isArray(node))
+  return found
 }
