@@ -196,8 +196,19 @@ function ed25519FromMultibase(multibase: string, id: string): Uint8Array {
   return bytes.slice(2)
 }
 
+/**
+ * Ed25519 key objects by their public key: a did:web or https method is read afresh on each verification (the document
+ * may change), but the key it lists is usually the same one, and making its KeyObject is most of reading it.
+ */
+const ed25519KeyObjects = new Lru<string, KeyObject>(1000)
+
 function ed25519Key(id: string, controller: string, raw: Uint8Array, listed: string[]): ResolvedKey {
-  const publicKey = createPublicKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') } })
+  const x = Buffer.from(raw).toString('base64url')
+  let publicKey = ed25519KeyObjects.get(x)
+  if (publicKey === undefined) {
+    publicKey = createPublicKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x } })
+    ed25519KeyObjects.set(x, publicKey)
+  }
   return { id, controller, publicKey, ed25519: raw, assertionMethod: listed, authentication: listed }
 }
 

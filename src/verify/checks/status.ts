@@ -26,6 +26,8 @@ export interface VerifiedList {
   dates: Json
   /** Why the list cannot be trusted, when it cannot. */
   problem?: string
+  /** The inflated bitstring, once a check has read it (a cached list is read by every verification until it changes). */
+  bits?: Buffer
 }
 export type VerifiedListCache = Map<string, VerifiedList>
 const VERIFIED_LIST_CACHE_SIZE = 256
@@ -82,7 +84,7 @@ async function checkBitstringEntry(credential: Json, entry: Json, deps: StatusDe
   }
   let bits: Buffer
   try {
-    bits = decodeList(list.subject.encodedList)
+    bits = list.bits ??= decodeList(list.subject.encodedList)
   } catch (error) {
     return failed('status', `The status list ${url} could not be checked: ${(error as Error).message}`)
   }
