@@ -14,7 +14,7 @@ import { AppError, notFound } from '../http/errors.js'
 import { lruPer } from '../lru.js'
 import { pageFrom, type Page } from '../pagination.js'
 import {
-  findActiveIssuerKey, findIssuer, insertIssuer, insertIssuerKey, listIssuerKeys, listIssuers as listIssuerRows, listKeysOfIssuers,
+  findActiveIssuerKey, findIssuer, findPublicKeys, insertIssuer, insertIssuerKey, listIssuerKeys, listIssuers as listIssuerRows, listKeysOfIssuers,
   lockIssuer, retireIssuerKeys, updateIssuer as updateIssuerRow, type IssuerChanges
 } from './store.js'
 
@@ -237,10 +237,9 @@ export async function publicProfile(ctx: ServiceContext, id: string): Promise<Is
 }
 
 export async function publicDidDocument(ctx: ServiceContext, id: string): Promise<DidDocument> {
-  const row = await findIssuer(ctx.db, id)
-  if (row === undefined) throw notFound(ISSUER)
-  const keys = await listIssuerKeys(ctx.db, id)
-  return didDocument(row.did, keys.map((k) => k.public_key_multibase === null
+  const published = await findPublicKeys(ctx.db, id)
+  if (published === undefined) throw notFound(ISSUER)
+  return didDocument(published.did, published.keys.map((k) => k.public_key_multibase === null
     ? { verificationMethod: k.verification_method, publicKeyJwk: k.public_jwk }
     : { verificationMethod: k.verification_method, publicKeyMultibase: k.public_key_multibase }))
 }

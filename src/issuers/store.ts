@@ -32,6 +32,23 @@ export async function insertIssuerKey(db: Db, row: NewIssuerKeyRow): Promise<Iss
   return db.insertInto('issuer_keys').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
+/** One key of an issuer's DID document: its public half only. */
+export type PublicKeyRow = Pick<IssuerKeyRow, 'verification_method' | 'public_key_multibase' | 'public_jwk'>
+
+/**
+ * What an issuer's DID document publishes, in one query (every verification of its credentials reads it): its DID and
+ * its keys' public halves, in the order listIssuerKeys gives, never the sealed private keys.
+ */
+export async function findPublicKeys(db: Db, issuerId: string): Promise<{ did: string; keys: PublicKeyRow[] } | undefined> {
+  const rows = await db.selectFrom('issuers').leftJoin('issuer_keys', 'issuer_keys.issuer_id', 'issuers.id')
+    .select(['issuers.did', 'issuer_keys.verification_method', 'issuer_keys.public_key_multibase', 'issuer_keys.public_jwk'])
+    .where('issuers.id', '=', issuerId)
+    .orderBy('issuer_keys.status', 'asc').orderBy('issuer_keys.id', 'desc').execute()
+  if (rows.length === 0) return undefined
+  const keys = rows.filter((row): row is typeof row & PublicKeyRow => row.verification_method !== null)
+  return { did: rows[0]!.did, keys }
+}
+
 /** Keys of an issuer: the active one first, then retired ones newest first. */
 export async function listIssuerKeys(db: Db, issuerId: string): Promise<IssuerKeyRow[]> {
   return listKeysOfIssuers(db, [issuerId])
