@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import t from 'tap'
 import type { Database } from '../src/db/schema.js'
-import { openNewList, setStatusBit } from '../src/status/store.js'
+import { openNewList, setStatusBit, setStatusBits } from '../src/status/store.js'
 import { admin, assertProblem, buildTestApp, createIssuer, onEachDatabase } from './helpers/app.js'
 import { HOST, resolverFor } from './helpers/credentials.js'
 import { verifyDataIntegrity } from './helpers/independent-verifier.js'
@@ -87,6 +87,22 @@ await onEachDatabase(t, async (t, database) => {
     t.same(setIndexes(decodeList(list.credentialSubject.encodedList)), flipped)
     const verification = await verifyDataIntegrity(list, resolve)
     t.ok(verification.verified, `independent verifier: ${verification.error ?? 'ok'}`)
+  })
+
+  await t.test('setting several bits at once gives the same list as one at a time, in one new version', async (t) => {
+    const one = await newList(app, db, SMALL)
+    const many = await newList(app, db, SMALL)
+    const flipped = [0, 7, 8, 29, SMALL - 1]
+    for (const index of flipped) await setStatusBit(db, one.id, index)
+    const version = async (id: string) => (await db.selectFrom('status_lists').select('version').where('id', '=', id).executeTakeFirstOrThrow()).version
+    const before = await version(many.id)
+    await setStatusBits(db, many.id, [29, 0, SMALL - 1, 8, 7, 7])
+    t.equal(await version(many.id), before + 1, 'one new version')
+    const list = (await get(many.id)).json()
+    t.same(setIndexes(decodeList(list.credentialSubject.encodedList)), flipped)
+    t.same(decodeList(list.credentialSubject.encodedList), decodeList((await get(one.id)).json().credentialSubject.encodedList))
+    await setStatusBits(db, many.id, [3])
+    t.same(setIndexes(decodeList((await get(many.id)).json().credentialSubject.encodedList)), [0, 3, 7, 8, 29, SMALL - 1], 'and one index alone')
   })
 
   await t.test('an unchanged list is served from its stored signature, not signed again', async (t) => {

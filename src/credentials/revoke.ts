@@ -3,7 +3,7 @@ import { recordAuditEvents } from '../audit/store.js'
 import type { Caller, ServiceContext } from '../context.js'
 import { actorOf, issuerScope } from '../http/auth.js'
 import { AppError, type FieldError } from '../http/errors.js'
-import { setStatusBit } from '../status/store.js'
+import { setStatusBits } from '../status/store.js'
 import { findCredentialsByIds, lockActiveCopies, lockCredentials, markRevoked } from './store.js'
 import { credentialView, type CredentialView } from './view.js'
 
@@ -34,7 +34,15 @@ export async function revokeCredentials(
     // Wallet copies go with their original (they are the same award, bound to the holder's DID).
     const copies = (await lockActiveCopies(trx, ids)).filter((copy) => !rows.has(copy.id))
     const toRevoke = [...[...rows.values()].filter((row) => row.status !== 'revoked'), ...copies]
-    for (const row of toRevoke) await setStatusBit(trx, row.status_list_id!, row.status_list_index!)
+    // Each list's row is rewritten once (a bulk revocation would otherwise write its 16 KB+ once per credential), and the
+    // lists are locked in id order, so two bulk revocations over the same lists cannot deadlock.
+    const indexesByList = new Map<string, number[]>()
+    for (const row of toRevoke) {
+      const indexes = indexesByList.get(row.status_list_id!) ?? []
+      indexes.push(row.status_list_index!)
+      indexesByList.set(row.status_list_id!, indexes)
+    }
+    for (const listId of [...indexesByList.keys()].sort()) await setStatusBits(trx, listId, indexesByList.get(listId)!)
     if (toRevoke.length === 0) return
     await markRevoked(trx, toRevoke.map((row) => row.id), reason, now)
     await recordAuditEvents(trx, toRevoke.map((row) => ({
