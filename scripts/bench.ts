@@ -74,7 +74,6 @@ interface Case {
   measure: () => Promise<Sample>
 }
 
-
 // LANYARD_SIGNING_THREADS from the shell reaches Lanyard (0 signs in-process); unset, Lanyard takes one per core.
 const signingThreads = process.env.LANYARD_SIGNING_THREADS ?? String(os.availableParallelism())
 const lanyard = await startMeasuredLanyard(

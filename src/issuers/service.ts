@@ -14,8 +14,8 @@ import { AppError, notFound } from '../http/errors.js'
 import { lruPer } from '../lru.js'
 import { pageFrom, type Page } from '../pagination.js'
 import {
-  findActiveIssuerKey, findIssuer, findPublicKeys, insertIssuer, insertIssuerKey, listIssuerKeys, listIssuers as listIssuerRows, listKeysOfIssuers,
-  lockIssuer, retireIssuerKeys, updateIssuer as updateIssuerRow, type IssuerChanges
+  findActiveIssuerKey, findIssuer, findPublicKeys, insertIssuer, insertIssuerKey, listIssuerKeys, listIssuers as listIssuerRows,
+  listKeysOfIssuers, lockIssuer, retireIssuerKeys, updateIssuer as updateIssuerRow, type IssuerChanges
 } from './store.js'
 
 export interface IssuerInput {
