@@ -1,6 +1,7 @@
 // Ed25519 key pairs with node:crypto, and their Multikey (multibase, multicodec 0xed01) encoding.
-import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
 import * as base58 from 'base58-universal'
+import { Lru } from '../lru.js'
 
 /** multicodec prefix for an Ed25519 public key (varint 0xed). */
 const ED25519_PUB_PREFIX = Uint8Array.of(0xed, 0x01)
@@ -27,6 +28,20 @@ export function publicKeyMultibase(publicKey: Uint8Array): string {
 
 export function publicJwk(publicKey: Uint8Array): { kty: 'OKP'; crv: 'Ed25519'; x: string } {
   return { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }
+}
+
+/** Public key objects by their key: verifications meet the same few issuer keys again and again (~10 µs each to make). */
+const publicKeyObjects = new Lru<string, KeyObject>(1000)
+
+/** node:crypto's key object for a 32-byte Ed25519 public key, made once per key. */
+export function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  const jwk = publicJwk(publicKey)
+  let key = publicKeyObjects.get(jwk.x)
+  if (key === undefined) {
+    key = createPublicKey({ format: 'jwk', key: jwk })
+    publicKeyObjects.set(jwk.x, key)
+  }
+  return key
 }
 
 export function privateKeyObject(seed: Uint8Array, publicKey: Uint8Array): KeyObject {

@@ -2,7 +2,7 @@
 // controller that vouches for it. Everything fetched goes through the caller's DocumentFetcher (guarded, cached).
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import * as base58 from 'base58-universal'
-import { publicKeyMultibase } from '../crypto/ed25519.js'
+import { publicKeyMultibase, publicKeyObject } from '../crypto/ed25519.js'
 import { Lru } from '../lru.js'
 import { jsonOf, type DocumentFetcher } from './documents.js'
 
@@ -196,20 +196,9 @@ function ed25519FromMultibase(multibase: string, id: string): Uint8Array {
   return bytes.slice(2)
 }
 
-/**
- * Ed25519 key objects by their public key: a did:web or https method is read afresh on each verification (the document
- * may change), but the key it lists is usually the same one, and making its KeyObject is most of reading it.
- */
-const ed25519KeyObjects = new Lru<string, KeyObject>(1000)
-
 function ed25519Key(id: string, controller: string, raw: Uint8Array, listed: string[]): ResolvedKey {
-  const x = Buffer.from(raw).toString('base64url')
-  let publicKey = ed25519KeyObjects.get(x)
-  if (publicKey === undefined) {
-    publicKey = createPublicKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x } })
-    ed25519KeyObjects.set(x, publicKey)
-  }
-  return { id, controller, publicKey, ed25519: raw, assertionMethod: listed, authentication: listed }
+  // A did:web or https method is read afresh on each verification (the document may change); its key object is not.
+  return { id, controller, publicKey: publicKeyObject(raw), ed25519: raw, assertionMethod: listed, authentication: listed }
 }
 
 function keyFromJwk(id: string, controller: string, jwk: Json, listed: string[]): ResolvedKey {

@@ -1,10 +1,10 @@
 // The two Data Integrity suites Lanyard signs with, canonizing through the template cache instead of jsonld.js alone.
 import { Ed25519Signature2020 } from '@digitalcredentials/ed25519-signature-2020'
 import { cryptosuite } from '@digitalcredentials/eddsa-rdfc-2022-cryptosuite'
-import { createPublicKey, verify } from 'node:crypto'
+import { verify } from 'node:crypto'
 import * as Ed25519Multikey from '@digitalcredentials/ed25519-multikey'
 import { documentLoader } from '../document-loader.js'
-import { publicJwk } from '../ed25519.js'
+import { publicKeyObject } from '../ed25519.js'
 import { Lru } from '../../lru.js'
 import { canonize, defaultCanonizer } from './index.js'
 
@@ -31,7 +31,7 @@ async function createVerifier({ verificationMethod }: { verificationMethod: Veri
   const known = verifiers.get(cacheKey)
   if (known !== undefined) return known
   const { publicKey } = await Ed25519Multikey.from(verificationMethod)
-  const key = createPublicKey({ key: publicJwk(publicKey), format: 'jwk' })
+  const key = publicKeyObject(publicKey)
   const verifier = { algorithm: 'Ed25519', id, verify: async ({ data, signature }: { data: Uint8Array; signature: Uint8Array }) => verify(null, data, key, signature) }
   verifiers.set(cacheKey, verifier)
   return verifier
