@@ -3,7 +3,7 @@ import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { serializerCompiler, type FastifyPluginAsyncZod, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import { adminAchievementRoutes, publicAchievementRoutes } from './achievements/routes.js'
@@ -18,9 +18,10 @@ import { healthRoutes } from './health/routes.js'
 import { canonicalizationStats, type CanonicalizationStats } from './crypto/canonicalize/index.js'
 import { createProofPool, inProcessSigner } from './crypto/proof-pool.js'
 import { bearerAuthentication } from './http/auth.js'
-import { registerErrorHandling } from './http/errors.js'
+import { AppError, clientErrorHandler, expectationFailed, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandling } from './http/errors.js'
 import { loggerOptions } from './http/logging.js'
 import { registerOpenApi } from './http/openapi.js'
+import { requestValidatorCompiler } from './http/validation.js'
 import { adminIssuerRoutes, publicIssuerRoutes } from './issuers/routes.js'
 import { adminRecipientRoutes } from './recipients/routes.js'
 import { publicStatusRoutes } from './status/routes.js'
@@ -66,16 +67,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
+    frameworkErrors,
+    clientErrorHandler,
+    maxParamLength: MAX_PARAM_LENGTH,
+    // Node's refusal of an HTTP/1.1 request without Host is a bare 400: the check is ours, in onRequest, as a problem.
+    http: { requireHostHeader: false },
     connectionTimeout: 60_000,
     requestTimeout: 60_000,
     keepAliveTimeout: 10_000
   }).withTypeProvider<ZodTypeProvider>()
 
-  app.setValidatorCompiler(validatorCompiler)
+  app.setValidatorCompiler(requestValidatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   registerErrorHandling(app)
   app.decorateRequest('principal', null)
-  app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+  app.server.on('checkExpectation', expectationFailed)
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request that lacks Host.
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new AppError('missing-host', 400, 'HTTP/1.1 requests must send a Host header')
+  })
 
   // Public documents and badge images are meant to be fetched and embedded by other sites.
   await app.register(helmet, { global: true, crossOriginResourcePolicy: { policy: 'cross-origin' } })

@@ -1,6 +1,8 @@
 import type { FastifyInstance, InjectOptions } from 'fastify'
+import { connect, createServer, type Socket } from 'node:net'
 import t, { type Test } from 'tap'
 import { buildApp } from '../src/app.js'
+import { clientErrorHandler } from '../src/http/errors.js'
 import { loadConfig } from '../src/config.js'
 import { createKeyring } from '../src/crypto/keyring.js'
 import { openDatabase } from '../src/db/database.js'
@@ -86,6 +88,79 @@ await onEachDatabase(t, async (t, database) => {
     t.equal(res.headers['x-request-id'], 'lms-req-123')
     t.equal(res.json().requestId, 'lms-req-123')
   })
+})
+
+/** Sends raw bytes to a listening app and reads the whole answer (the server closes the connection). */
+async function rawExchange(port: number, request: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(request))
+    const chunks: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.on('error', reject)
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')))
+  })
+  const [head, ...rest] = raw.split('\r\n\r\n')
+  const [statusLine, ...headerLines] = head!.split('\r\n')
+  const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]))
+  return { status: Number(statusLine!.split(' ')[1]), headers, body: rest.join('\r\n\r\n') }
+}
+
+t.test('what Fastify and Node refuse before any route runs is a problem too', async (t) => {
+  const database = await openTestDatabase(t, 'pglite')
+  const { app } = await buildTestApp(t, database)
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as { port: number }
+  const refusals: [label: string, request: string, status: number, code: string][] = [
+    ['an overlong UTF-8 escape in the path', 'GET /issuers/%C0%AE HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad-url'],
+    ['a UTF-16 surrogate as UTF-8 in the path', 'GET /issuers/%ED%A0%80 HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad-url'],
+    ['a path parameter over 100 characters', `GET /issuers/${'a'.repeat(101)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414, 'uri-too-long'],
+    ['a NUL byte in a header', 'GET /health HTTP/1.1\r\nHost: x\r\nX-Note: a\u0000b\r\n\r\n', 400, 'bad-http-request'],
+    ['headers over 16 KiB', `GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: ${'p'.repeat(20_000)}\r\n\r\n`, 431, 'headers-too-large'],
+    ['a request line that is not HTTP', 'HELLO THERE\r\n\r\n', 400, 'bad-http-request'],
+    ['both Content-Length and chunked', 'POST /verify HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'bad-http-request'],
+    ['HTTP/1.1 without Host', 'GET /health HTTP/1.1\r\n\r\n', 400, 'missing-host'],
+    ['an Expect other than 100-continue', 'GET /health HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n', 417, 'expectation-failed']
+  ]
+  for (const [label, request, status, code] of refusals) {
+    const res = await rawExchange(port, request)
+    t.equal(res.status, status, `${label}: ${res.body}`)
+    t.match(res.headers['content-type'], /^application\/problem\+json/, `${label}: problem+json`)
+    t.match(JSON.parse(res.body), { type: `urn:lanyard:problem:${code}`, title: String, status, detail: String, code }, `${label}: the problem`)
+  }
+  t.equal((await rawExchange(port, 'GET /health HTTP/1.0\r\n\r\n')).status, 200, 'HTTP/1.0 needs no Host')
+  t.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200, 'and the server is healthy after')
+})
+
+t.test('a request Node gives up on (timeout, reset, a socket already closing) is answered as far as the socket allows', async (t) => {
+  const database = await openTestDatabase(t, 'pglite')
+  const { app } = await buildTestApp(t, database)
+  // A real socket pair on loopback: what the handler writes to the server side, the client side reads.
+  const received: string[] = []
+  const serverSide: Socket[] = []
+  const server = createServer((socket) => serverSide.push(socket))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => server.close())
+  const answerTo = async (error: NodeJS.ErrnoException, prepare: (socket: Socket) => void = () => {}) => {
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    client.on('data', (chunk: Buffer) => chunks.push(chunk))
+    const closed = new Promise((resolve) => client.on('close', resolve))
+    while (serverSide.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    const socket = serverSide.pop()!
+    prepare(socket)
+    clientErrorHandler.call(app, error, socket)
+    if (!socket.destroyed) socket.destroy()
+    await closed
+    received.push(Buffer.concat(chunks).toString('utf8'))
+    return received.at(-1)!
+  }
+  const coded = (code?: string) => Object.assign(new Error('client error'), code === undefined ? {} : { code })
+
+  t.match(await answerTo(coded('ERR_HTTP_REQUEST_TIMEOUT')), /^HTTP\/1\.1 408 Request Timeout\r\n[\s\S]*"code":"request-timeout"/)
+  t.match(await answerTo(coded()), /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*\(unparseable\)/, 'an error without a code')
+  t.equal(await answerTo(coded('ECONNRESET')), '', 'a reset connection gets nothing')
+  t.equal(await answerTo(coded('HPE_INVALID_METHOD'), (socket) => socket.destroy()), '', 'nor a destroyed one')
+  t.equal(await answerTo(coded('HPE_INVALID_METHOD'), (socket) => socket.end()), '', 'nor one that can no longer be written')
 })
 
 t.test('public routes are rate limited with a 429 problem and Retry-After', async (t) => {

@@ -5,14 +5,16 @@ import { buildApp } from '../src/app.js'
 import { hashToken } from '../src/api-keys/tokens.js'
 import { loadConfig } from '../src/config.js'
 import { createKeyring } from '../src/crypto/keyring.js'
-import { loggerOptions, redactedUrl } from '../src/http/logging.js'
+import { loggerOptions, redactedUrl, scrubSecrets } from '../src/http/logging.js'
 import { ADMIN_TOKEN, admin, bearer, createApiKey, createIssuer, onEachDatabase, TEST_MASTER_KEY, type TestDatabase } from './helpers/app.js'
 import { createAchievement } from './helpers/credentials.js'
+import { freePort } from './helpers/net.js'
+import { getJson, keyProof, lcwExchange, lcwParameters, newHolder, offerOf, oid4vciToken, post, requestCredential, walletKey } from './helpers/wallet.js'
 
 const EMAIL = 'Grace.Hopper@Example.EDU'
 
-/** An app logging at info into memory, as production logs (LOG_LEVEL=info). */
-async function loggingApp(t: Test, database: TestDatabase) {
+/** An app logging into memory at info, as production logs (LOG_LEVEL=info), or at another level. */
+async function loggingApp(t: Test, database: TestDatabase, env: Record<string, string> = {}) {
   const lines: string[] = []
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -20,7 +22,7 @@ async function loggingApp(t: Test, database: TestDatabase) {
       callback()
     }
   })
-  const config = loadConfig({ PUBLIC_URL: 'https://badges.example.edu', LOG_LEVEL: 'info', DATA_DIR: '/nonexistent' })
+  const config = loadConfig({ PUBLIC_URL: 'https://badges.example.edu', LOG_LEVEL: 'info', DATA_DIR: '/nonexistent', ...env })
   const app = await buildApp({
     config, db: database.db, keyring: createKeyring(TEST_MASTER_KEY), adminTokenHash: hashToken(ADMIN_TOKEN),
     logger: { ...(loggerOptions(config) as Exclude<FastifyServerOptions['logger'], boolean | undefined>), stream }
@@ -79,6 +81,70 @@ await onEachDatabase(t, async (t, database) => {
     t.ok(lines.every((line) => JSON.parse(line).level <= 30), 'nothing above info: bad input is not an error')
   })
 
+  await t.test('no secret Lanyard hands out reaches the log at any level, through every flow that carries one', async (t) => {
+    const port = await freePort()
+    const origin = `http://127.0.0.1:${port}`
+    const { app: traced, lines: traces } = await loggingApp(t, database, { PUBLIC_URL: origin, LOG_LEVEL: 'trace' })
+    await traced.listen({ host: '127.0.0.1', port })
+    const college = await createIssuer(traced)
+    const achievement = await createAchievement(traced, college.id)
+    const { key: apiKey } = await createApiKey(traced, college.id)
+    const issue = async () => {
+      const res = await traced.inject({ method: 'POST', url: '/v1/credentials', headers: bearer(apiKey), payload: { achievementId: achievement.id, recipient: { email: 'lin.wei@example.edu' } } })
+      t.equal(res.statusCode, 201, res.body)
+      const claim = await traced.inject({ method: 'POST', url: `/v1/credentials/${res.json().id}/claims`, headers: bearer(apiKey), payload: { txCode: true } })
+      t.equal(claim.statusCode, 201, claim.body)
+      return claim.json()
+    }
+    const secrets: Record<string, string> = { apiKey, adminToken: ADMIN_TOKEN }
+
+    // The claim page, its offer by reference, and the LCW exchange, over real HTTP.
+    const lcwClaim = await issue()
+    const token = new URL(lcwClaim.claimUrl).pathname.split('/')[2]!
+    const { vcRequestUrl, challenge } = lcwParameters(lcwClaim.lcwDeepLink)
+    Object.assign(secrets, { claimToken: token, exchangeId: vcRequestUrl.split('/').pop()!, challenge })
+    t.equal((await fetch(lcwClaim.claimUrl, { headers: { accept: 'text/html' } })).status, 200)
+    await getJson(`${lcwClaim.claimUrl}/offer`)
+    const exchanged = await lcwExchange(lcwClaim.lcwDeepLink, await newHolder())
+    t.equal(exchanged.reply.status, 200, JSON.stringify(exchanged.reply.body))
+    // Used and mistyped links, and an undecodable one: each logs the URL it was asked for.
+    t.equal((await fetch(lcwClaim.claimUrl, { headers: { accept: 'text/html' } })).status, 410)
+    t.equal((await fetch(`${lcwClaim.claimUrl}/nope`)).status, 404)
+    t.equal((await fetch(`${lcwClaim.claimUrl}%C0`)).status, 400)
+    t.equal((await fetch(`${origin}/claim/${token}${'x'.repeat(100)}`)).status, 414)
+
+    // OID4VCI: the pre-authorized code and tx_code, the access token and the nonce.
+    const oidClaim = await issue()
+    const offer = await offerOf(oidClaim.credentialOfferUri)
+    Object.assign(secrets, {
+      claimToken2: new URL(oidClaim.claimUrl).pathname.split('/')[2]!,
+      preAuthorizedCode: offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']['pre-authorized_code']
+    })
+    const wrongCode = await post(`${origin}/oid4vci/token`, { grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': secrets.preAuthorizedCode!, tx_code: '000000' === oidClaim.txCode ? '111111' : '000000' }, { 'content-type': 'application/x-www-form-urlencoded' })
+    t.equal(wrongCode.status, 400)
+    const { session } = await oid4vciToken(oidClaim.credentialOffer, oidClaim.txCode)
+    Object.assign(secrets, { accessToken: session!.accessToken, nonce: session!.nonce })
+    const walletKeyPair = await walletKey('EdDSA')
+    const delivered = await requestCredential(session!, { credential_configuration_id: 'OpenBadgeCredential_jwt_vc_json', proofs: { jwt: [await keyProof(walletKeyPair, origin, session!.nonce)] } })
+    t.equal(delivered.status, 200, JSON.stringify(delivered.body))
+    t.equal((await requestCredential(session!, { credential_configuration_id: 'OpenBadgeCredential_jwt_vc_json' })).status, 401, 'a used access token')
+    // Secrets where a client should not put them: the query string, and the headers of requests Node cannot parse.
+    t.equal((await fetch(`${origin}/health?access_token=${session!.accessToken}&code=${secrets.preAuthorizedCode}`)).status, 200)
+    t.equal((await fetch(`${origin}/v1/issuers`, { headers: { authorization: `Bearer ${apiKey}`, 'x-padding': 'p'.repeat(20_000) } })).status, 431)
+
+    t.ok(traces.length > 40, `the flows were logged (${traces.length} lines)`)
+    t.ok(traces.some((line) => JSON.parse(line).level < 30), 'below info too (the unreadable request, at debug)')
+    const log = traces.join('\n')
+    for (const [name, secret] of Object.entries(secrets)) {
+      t.notOk(log.includes(secret), `the ${name} is not in the log`)
+      t.notOk(log.includes(secret.slice(-16)), `nor the tail of the ${name}`)
+    }
+    t.notMatch(log, new RegExp(`(?<![\\d.])${oidClaim.txCode}(?![\\d.])`), 'nor the transaction code')
+    const urls = traces.map((line) => JSON.parse(line).req?.url).filter((url) => url !== undefined)
+    t.ok(urls.includes('/claim/[redacted]') && urls.includes('/claim/[redacted]/offer') && urls.includes('/exchanges/[redacted]'), 'the secret paths are logged redacted')
+    t.ok(urls.includes('/health?access_token=[redacted]&code=[redacted]'), 'and the secret query parameters')
+  })
+
   await t.test('an email filter whose name is percent-encoded (%65mail=) is still the email filter, and its address is not logged', async (t) => {
     const res = await app.inject({ method: 'GET', url: '/v1/credentials?%65mail=not-an-address', headers: admin })
     t.match(res.json().errors, [{ pointer: '/email' }], 'the route reads %65mail as email')
@@ -105,6 +171,32 @@ t.test('redactedUrl hides every email query parameter, in any letter case, and n
     ['/email=a@b.c', '/email=a@b.c']
   ]
   for (const [url, expected] of cases) t.equal(redactedUrl(url), expected, url)
+})
+
+t.test('redactedUrl hides the claim token and the exchange id in paths, and OAuth secrets in queries', async (t) => {
+  const cases: [string, string][] = [
+    ['/claim/abc', '/claim/[redacted]'],
+    ['/claim/abc/offer', '/claim/[redacted]/offer'],
+    ['/claim/abc?x=1', '/claim/[redacted]?x=1'],
+    ['/exchanges/abc', '/exchanges/[redacted]'],
+    ['//Claim/abc/x', '//Claim/[redacted]/x'],
+    ['/claim', '/claim'],
+    ['/v1/credentials/01a2/claims', '/v1/credentials/01a2/claims'],
+    ['/oid4vci/token?pre-authorized_code=a&tx_code=1&user_pin=2&grant_type=g', '/oid4vci/token?pre-authorized_code=[redacted]&tx_code=[redacted]&user_pin=[redacted]&grant_type=g'],
+    ['/x?access_token=a&refresh_token=b&nonce=c&c_nonce=d&challenge=e&code_verifier=f&client_secret=g&token=h', '/x?access_token=[redacted]&refresh_token=[redacted]&nonce=[redacted]&c_nonce=[redacted]&challenge=[redacted]&code_verifier=[redacted]&client_secret=[redacted]&token=[redacted]'],
+    ['/x?credential_offer_uri=https%3A%2F%2Fh%2Fclaim%2Fabc%2Foffer&credential_offer=%7B%7D&state=s', '/x?credential_offer_uri=[redacted]&credential_offer=[redacted]&state=s']
+  ]
+  for (const [url, expected] of cases) t.equal(redactedUrl(url), expected, url)
+})
+
+t.test('every line written is scrubbed of the shapes of Lanyard\'s secrets, whatever put them there', async (t) => {
+  const secret = 'Yq3v9mZ0bL7cW1xN4tR8kP2sD6fH5jG0aE3uQ9iO7yT'
+  t.equal(secret.length, 43)
+  t.equal(scrubSecrets(`{"msg":"claim ${secret} used","key":"lny_AbC123_${secret}","admin":"lny_admin_${secret}"}`),
+    '{"msg":"claim [redacted] used","key":"[redacted]","admin":"[redacted]"}')
+  const kept = '{"id":"01a2147b-74d9-765f-929f-3f37eb298163","hash":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}'
+  t.equal(scrubSecrets(kept), kept, 'ids and hex hashes (other lengths) stay')
+  t.equal(scrubSecrets(`x${secret}y`), `x${secret}y`, 'a 43-character run inside a longer one is not a secret of ours')
 })
 
 t.test('redactedUrl also hides an email parameter whose name is percent-encoded', async (t) => {

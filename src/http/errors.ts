@@ -1,5 +1,7 @@
 // One error type with stable codes, and its RFC 9457 problem+json form (the only place errors become HTTP).
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 
 export interface FieldError {
@@ -10,6 +12,9 @@ export interface FieldError {
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+/** Fastify's limit on one path parameter (its default), named here so the 414 problem can say it. */
+export const MAX_PARAM_LENGTH = 100
 
 /** Problem `type` URIs are `urn:lanyard:problem:<code>`: stable, ours, and never dereferenced. */
 export function problemType(code: string): string {
@@ -23,12 +28,16 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  408: 'Request Timeout',
   409: 'Conflict',
   410: 'Gone',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
+  417: 'Expectation Failed',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable'
 }
@@ -85,7 +94,10 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [code: string, status: number, detai
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported-media-type', 415, 'this endpoint does not accept that Content-Type; send application/json'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['bad-content-length', 400, 'Content-Length does not match the body'],
   FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid-json', 400, 'the body is empty but Content-Type says JSON'],
-  FST_ERR_CTP_INVALID_JSON_BODY: ['invalid-json', 400, 'the body is not valid JSON']
+  FST_ERR_CTP_INVALID_JSON_BODY: ['invalid-json', 400, 'the body is not valid JSON'],
+  // Raised before routing (Fastify's frameworkErrors): a path find-my-way cannot decode, or a parameter over maxParamLength.
+  FST_ERR_BAD_URL: ['bad-url', 400, 'the request path has a malformed percent-encoding (not UTF-8, or not %XX)'],
+  FST_ERR_MAX_PARAM_LENGTH: ['uri-too-long', 414, `a path segment is longer than ${MAX_PARAM_LENGTH} characters, more than any id here`]
 }
 
 /** Any error → our AppError: ours as they are, validation with per-field pointers, Fastify's by code, the rest as a bare 500. */
@@ -121,6 +133,50 @@ export function registerErrorHandling(app: FastifyInstance): void {
   })
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, new AppError('not-found', 404, `no route for ${request.method} ${request.url.split('?')[0]}`)))
+}
+
+/** Fastify's errors from before routing (a path it cannot decode, a parameter too long) as problems, like every other. */
+export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, _request, reply) => {
+  sendProblem(reply, toAppError(error))
+}
+
+/** Node's HTTP parser errors (Fastify's clientErrorHandler), by code: what a client sent that is not HTTP we can read. */
+const PARSER_ERRORS: Record<string, [code: string, status: number, detail: string]> = {
+  HPE_HEADER_OVERFLOW: ['headers-too-large', 431, 'the request headers are larger than this server accepts (16 KiB in all)'],
+  HPE_INVALID_HEADER_TOKEN: ['bad-http-request', 400, 'a request header has a character HTTP does not allow in it (a NUL byte or a control character, say)'],
+  ERR_HTTP_REQUEST_TIMEOUT: ['request-timeout', 408, 'the request did not arrive in time']
+}
+
+/** A problem written straight to a socket or a bare Node response: there is no Fastify reply to send it with. */
+function rawProblem(error: AppError): { status: number; title: string; headers: Record<string, string | number>; body: string } {
+  const problem = problemOf(error)
+  const body = JSON.stringify(problem)
+  return { status: problem.status, title: problem.title, body, headers: { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' } }
+}
+
+/**
+ * Answers a request Node could not parse (a bad character in a header, oversized headers, a malformed request line) with a
+ * problem on the raw socket, then closes it. Logged at debug with the parser's code only: the error also carries the raw
+ * bytes of the request, headers and all.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const known = error.code !== undefined ? PARSER_ERRORS[error.code] : undefined
+  const { status, title, headers, body } = rawProblem(known !== undefined
+    ? new AppError(...known)
+    : new AppError('bad-http-request', 400, `the request is not HTTP/1.1 this server can read (${error.code ?? 'unparseable'})`))
+  this.log.debug({ code: error.code }, 'unreadable request')
+  if (socket.writable) {
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+    socket.write(`HTTP/1.1 ${status} ${title}\r\n${head}\r\n${body}`)
+  }
+  socket.destroy()
+}
+
+/** An `Expect` other than 100-continue (Node's 'checkExpectation', which it would answer with a bare 417). */
+export function expectationFailed(_request: IncomingMessage, response: ServerResponse): void {
+  const { status, headers, body } = rawProblem(new AppError('expectation-failed', 417, 'this server meets no Expect but 100-continue'))
+  response.writeHead(status, headers).end(body)
 }
 
 /**
