@@ -69,7 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     frameworkErrors,
     clientErrorHandler,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Node's refusal of an HTTP/1.1 request without Host is a bare 400: the check is ours, in onRequest, as a problem.
     http: { requireHostHeader: false },
     connectionTimeout: 60_000,

@@ -1,7 +1,10 @@
+import { deflateSync } from 'node:zlib'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import t, { type Test } from 'tap'
 import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase } from './helpers/app.js'
 import { officialSchemaValidator } from './helpers/ob3.js'
+import { chunk } from './helpers/png.js'
+import { forgePng, GREY_2X2_ROWS, ihdrData, overlongItxtPng, pngDataUri } from './helpers/png-forge.js'
 
 const validateCredential = officialSchemaValidator('achievementcredential')
 const MISSING = '00000000-0000-4000-8000-000000000000'
@@ -225,7 +228,7 @@ await onEachDatabase(t, async (t, database) => {
   await t.test('an image that is not what its data: URI says is refused with 422 pointing at /image/id', async (t) => {
     const bad: [label: string, uri: string, detail: RegExp][] = [
       ['SVG labelled PNG', `data:image/png;base64,${Buffer.from(SAFE_SVG).toString('base64')}`, /not a PNG/],
-      ['truncated PNG', pngUri(PNG.subarray(0, 10)), /not a PNG/],
+      ['truncated PNG', pngUri(PNG.subarray(0, 10)), /cut short before its IEND chunk/],
       ['PNG without base64', 'data:image/png,%89PNG', /not UTF-8 text/],
       ['not base64', 'data:image/png;base64,iVBOR w0K', /base64 alphabet/],
       ['percent-encoded bytes that are not UTF-8', 'data:image/svg+xml,%3Csvg%3E%E0%A4%A', /not UTF-8 text/],
@@ -237,6 +240,74 @@ await onEachDatabase(t, async (t, database) => {
     for (const [label, uri, detail] of bad) {
       const body = assertProblem(t, await create({ image: { id: uri } }), 422, 'invalid-image', '/image/id')
       t.match(body.detail, detail, label)
+    }
+  })
+
+  await t.test('a PNG whose iTXt chunk claims 50,000,000 bytes and holds 28 is refused, on create and on update (issue 18)', async (t) => {
+    const attack = { image: { id: pngDataUri(overlongItxtPng()) } }
+    const before = await countAchievements()
+    const refused = assertProblem(t, await create(attack), 422, 'invalid-image', '/image/id')
+    t.match(refused.detail, /iTXt chunk claims 50000000 bytes but only 28 remain/)
+    t.equal(await countAchievements(), before, 'nothing was stored')
+    const achievement = await created({ image: { id: pngDataUri(forgePng()) } })
+    const update = await app.inject({ method: 'PATCH', url: `/v1/achievements/${achievement.id}`, headers: admin, payload: attack })
+    t.match(assertProblem(t, update, 422, 'invalid-image', '/image/id').detail, /iTXt chunk claims 50000000 bytes but only 28 remain/)
+    const served = await app.inject({ method: 'GET', url: `/achievements/${achievement.id}/image` })
+    t.ok(served.rawPayload.equals(forgePng()), 'the stored image is the one from before')
+  })
+
+  await t.test('a PNG is refused unless every chunk, the header, the image data and a decode are sound', async (t) => {
+    const damagedCrc = forgePng()
+    damagedCrc[damagedCrc.length - 20]! ^= 0x01
+    const compressed = deflateSync(GREY_2X2_ROWS)
+    const bad: [label: string, png: Buffer, detail: RegExp][] = [
+      ['a wrong CRC', damagedCrc, /the PNG is damaged: its IDAT chunk fails its CRC check/],
+      ['no IEND', forgePng({ end: Buffer.alloc(0) }), /cut short before its IEND chunk/],
+      ['data after IEND', forgePng({ end: Buffer.concat([chunk('IEND', ''), Buffer.from('trailing')]) }), /8 bytes after its IEND chunk/],
+      ['no IDAT', forgePng({ idat: [] }), /no IDAT chunk/],
+      ['a short IHDR', forgePng({ ihdr: ihdrData().subarray(0, 12) }), /its IHDR chunk is 12 bytes, not 13/],
+      ['zero width', forgePng({ ihdr: ihdrData({ width: 0 }) }), /0×2 pixels; both sides must be at least 1/],
+      ['zero height', forgePng({ ihdr: ihdrData({ height: 0 }) }), /2×0 pixels; both sides must be at least 1/],
+      ['too wide', forgePng({ ihdr: ihdrData({ width: 2049 }) }), /2049×2 pixels; at most 2048×2048 are accepted/],
+      ['too tall', forgePng({ ihdr: ihdrData({ height: 100_000 }) }), /2×100000 pixels; at most 2048×2048/],
+      ['an unknown colour type', forgePng({ ihdr: ihdrData({ colourType: 5 }) }), /colour type 5 with bit depth 8, which the PNG spec does not allow/],
+      ['a bit depth its colour type does not allow', forgePng({ ihdr: ihdrData({ colourType: 2, depth: 4 }) }), /colour type 2 with bit depth 4/],
+      ['an unknown compression method', forgePng({ ihdr: ihdrData({ compression: 1 }) }), /compression \(1\), filter \(0\) or interlace \(0\) method/],
+      ['an unknown filter method', forgePng({ ihdr: ihdrData({ filter: 1 }) }), /filter \(1\)/],
+      ['an unknown interlace method', forgePng({ ihdr: ihdrData({ interlace: 2 }) }), /interlace \(2\)/],
+      ['truncated image data', forgePng({ idat: [compressed.subarray(0, -4)] }), /image data is not a whole zlib stream \(unexpected end of file\)/],
+      ['image data that is not zlib', forgePng({ idat: [Buffer.from('pixels')] }), /not a whole zlib stream/],
+      ['too little image data', forgePng({ idat: [deflateSync(GREY_2X2_ROWS.subarray(0, 3))] }), /inflates to 3 bytes; its 2×2 header calls for 6/],
+      ['a decompression bomb', forgePng({ idat: [deflateSync(Buffer.alloc(10_000_000))] }), /inflates to more than the 6 bytes its 2×2 header calls for/],
+      ['an unknown row filter', forgePng({ idat: [deflateSync(Buffer.from([9, 40, 80, 0, 120, 160]))] }), /does not decode: Unrecognised filter type - 9/],
+      ['a palette image without its palette', forgePng({ ihdr: ihdrData({ colourType: 3 }) }), /does not decode: Expected palette not found/]
+    ]
+    const before = await countAchievements()
+    for (const [label, png, detail] of bad) {
+      const body = assertProblem(t, await create({ image: { id: pngDataUri(png) } }), 422, 'invalid-image', '/image/id')
+      t.match(body.detail, detail, label)
+    }
+    t.equal(await countAchievements(), before, 'nothing was stored')
+  })
+
+  await t.test('a sound PNG is accepted: interlaced, at the size cap, across chunks, with ancillary chunks', async (t) => {
+    // Adam7 over 3×3 greyscale: passes 1, 4, 5, 6 (two rows) and 7 have pixels, 2 and 3 none; each row opens with its filter byte.
+    const compressed = deflateSync(GREY_2X2_ROWS)
+    const interlaced = deflateSync(Buffer.from([0, 10, 0, 20, 0, 30, 31, 0, 40, 0, 41, 0, 50, 51, 52]))
+    const cap = { width: 2048, height: 2048, depth: 1 }
+    const good: [label: string, png: Buffer][] = [
+      ['2×2 greyscale', forgePng()],
+      ['3×3 interlaced', forgePng({ ihdr: ihdrData({ width: 3, height: 3, interlace: 1 }), idat: [interlaced] })],
+      ['1×1 interlaced (six empty passes)', forgePng({ ihdr: ihdrData({ width: 1, height: 1, interlace: 1 }), idat: [deflateSync(Buffer.from([0, 7]))] })],
+      ['2048×2048', forgePng({ ihdr: ihdrData(cap), idat: [deflateSync(Buffer.alloc(2048 * 257))] })],
+      ['image data in two IDAT chunks', forgePng({ idat: [compressed.subarray(0, 5), compressed.subarray(5)] })],
+      ['a tEXt chunk and a palette', forgePng({ ihdr: ihdrData({ colourType: 3 }), before: [chunk('tEXt', 'Title\0Badge'), chunk('PLTE', Buffer.alloc(3 * 161))] })]
+    ]
+    for (const [label, png] of good) {
+      const res = await create({ image: { id: pngDataUri(png) } })
+      t.equal(res.statusCode, 201, `${label}: ${res.body}`)
+      const served = await app.inject({ method: 'GET', url: `/achievements/${res.json().id}/image` })
+      t.ok(served.rawPayload.equals(png), `${label}: stored as sent`)
     }
   })
 

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { crc32, deflateSync } from 'node:zlib'
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom'
+import { PNG } from 'pngjs'
 import t, { type Test } from 'tap'
-import { BakedImageError, bakePng, bakeSvg, generatedBadgeSvg, sanitizeSvg, type BakedImageReason } from '../src/baking/bake.js'
+import { BakedImageError, bakePng, bakeSvg, generatedBadgePng, generatedBadgeSvg, sanitizeSvg, type BakedImageReason } from '../src/baking/bake.js'
 import { extractFromPng, extractFromSvg } from '../src/baking/extract.js'
 import { chunk, SIGNATURE } from './helpers/png.js'
+import { ihdrData, overlongItxtPng } from './helpers/png-forge.js'
 
 // The official 1EdTech validator's baked fixtures, in ../shared beside the repo.
 const FIXTURES = new URL('../../shared/ob3/examples/validator-ob30/', import.meta.url)
@@ -106,6 +108,8 @@ t.test('bakePng refuses what is not a whole PNG', async (t) => {
   damaged[100]! ^= 0x01
   throwsReason(t, () => bakePng(damaged, json), 'malformed', /fails its CRC check/)
   throwsReason(t, () => bakePng(Buffer.concat([SIGNATURE, chunk('IEND', '')]), json), 'malformed', /first chunk is not IHDR/)
+  throwsReason(t, () => bakePng(Buffer.concat([SIGNATURE, chunk('IHDR', ihdrData().subarray(0, 8)), chunk('IEND', '')]), json), 'malformed', /its IHDR chunk is 8 bytes, not 13/)
+  throwsReason(t, () => bakePng(overlongItxtPng(), json), 'malformed', /the file is cut short: its iTXt chunk claims 50000000 bytes but only 28 remain/)
   throwsReason(t, () => bakePng(png(chunk('iTXt', 'openbadgecredential')), json), 'malformed', /keyword/)
   t.throws(() => bakePng(Buffer.concat([png(), Buffer.alloc(10 * 1024 * 1024)]), json), BakedImageError, 'larger than the size cap')
 })
@@ -279,6 +283,20 @@ t.test('a generated badge can be baked, both ways, and the credential extracted'
   const svg = generatedBadgeSvg({ name: '<script>alert(1)</script>' })
   t.equal(extractFromSvg(bakeSvg(svg, { kind: 'json', text: json })).text, json)
   t.equal(extractFromSvg(bakeSvg(svg, { kind: 'jwt', text: jwt })).text, jwt)
+})
+
+t.test('the generated badge as a PNG: the medal and ribbons, 400×400, that decodes and bakes both ways', async (t) => {
+  const png = generatedBadgePng()
+  t.equal(generatedBadgePng(), png, 'drawn once and kept')
+  const { width, height, data } = PNG.sync.read(png)
+  t.same([width, height], [400, 400])
+  const alpha = (x: number, y: number) => data[(y * width + x) * 4 + 3]
+  t.equal(alpha(0, 0), 0, 'transparent around the medal')
+  t.equal(alpha(200, 170), 255, 'the medal is opaque')
+  t.equal(alpha(140, 330), 255, 'and so is a ribbon')
+  t.ok(data.some((value, at) => at % 4 === 3 && value > 0 && value < 255), 'its edges are smoothed')
+  t.equal(extractFromPng(bakePng(png, json)).text, json)
+  t.equal(extractFromPng(bakePng(png, jwt)).text, jwt)
 })
 
 t.test('a generated badge wraps a long name over at most three lines and shortens a long issuer name', async (t) => {

@@ -14,6 +14,7 @@ import {
   type BakedImageReason
 } from '../src/baking/extract.js'
 import { chunk, SIGNATURE } from './helpers/png.js'
+import { overlongItxtPng } from './helpers/png-forge.js'
 
 // The official 1EdTech validator's baked fixtures, in ../shared beside the repo.
 const FIXTURES = new URL('../../shared/ob3/examples/validator-ob30/', import.meta.url)
@@ -124,6 +125,15 @@ t.test('a truncated PNG is malformed, cut inside a chunk or before IEND', async 
   throwsReason(t, () => extractBakedCredential(image.subarray(0, findItxt(image).start + 100)), 'malformed', /cut short/)
   throwsReason(t, () => extractBakedCredential(image.subarray(0, image.length - 12)), 'malformed', /cut short/)
   throwsReason(t, () => extractBakedCredential(SIGNATURE), 'malformed', /cut short/)
+})
+
+t.test('a chunk that claims more bytes than the file holds is malformed, named with its claim (issue 18)', async (t) => {
+  throwsReason(t, () => extractBakedCredential(overlongItxtPng()), 'malformed', /its iTXt chunk claims 50000000 bytes but only 28 remain/)
+  const image = fixture('simple-jwt.png')
+  const { start } = findItxt(image)
+  const claimsAll = Buffer.from(image)
+  claimsAll.writeUInt32BE(0xffffffff, start)
+  throwsReason(t, () => extractBakedCredential(claimsAll), 'malformed', new RegExp(`claims 4294967295 bytes but only ${image.length - start - 8} remain`))
 })
 
 t.test('a text chunk whose fields never end is malformed, as is credential text that is not UTF-8', async (t) => {

@@ -1,8 +1,18 @@
+import { Writable } from 'node:stream'
 import type { FastifyInstance, InjectOptions } from 'fastify'
+import { PNG } from 'pngjs'
 import t, { type Test } from 'tap'
-import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase, assertProblem } from './helpers/app.js'
+import { hashToken } from '../src/api-keys/tokens.js'
+import { buildApp } from '../src/app.js'
+import { extractBakedCredential } from '../src/baking/extract.js'
+import { loadConfig } from '../src/config.js'
+import { createKeyring } from '../src/crypto/keyring.js'
+import {
+  ADMIN_TOKEN, admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase, assertProblem, TEST_MASTER_KEY, type TestDatabase
+} from './helpers/app.js'
 import { createAchievement } from './helpers/credentials.js'
 import { solidPngDataUri } from './helpers/png.js'
+import { forgePng, overlongItxtPng, pngDataUri } from './helpers/png-forge.js'
 
 const MISSING = '00000000-0000-4000-8000-000000000000'
 const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
@@ -11,6 +21,24 @@ const HOSTILE = '<script>alert(1)</script> & Co'
 type Reply = Awaited<ReturnType<FastifyInstance['inject']>>
 type View = { id: string; status: string; credential: Record<string, any>; jwt?: string; [field: string]: unknown }
 
+
+/** A second app on the same database whose warnings are kept, as JSON lines. */
+async function warningApp(t: Test, database: TestDatabase) {
+  const lines: Record<string, any>[] = []
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(...chunk.toString('utf8').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line)))
+      callback()
+    }
+  })
+  const config = loadConfig({ PUBLIC_URL: 'https://badges.example.edu', LOG_LEVEL: 'warn', DATA_DIR: '/nonexistent' })
+  const app = await buildApp({
+    config, db: database.db, keyring: createKeyring(TEST_MASTER_KEY), adminTokenHash: hashToken(ADMIN_TOKEN), logger: { level: 'warn', stream }
+  })
+  t.teardown(() => app.close())
+  await app.ready()
+  return { app, lines }
+}
 
 const ids = (items: { id: string }[]) => items.map((item) => item.id)
 const sorted = (values: string[]) => [...values].sort()
@@ -221,6 +249,55 @@ await onEachDatabase(t, async (t, database) => {
     const svgPage = (await publicGet(dataIntegrity.id, { accept: BROWSER })).body
     t.notOk(svgPage.includes('badge.png'), 'no PNG to link to')
     t.ok(svgPage.includes(`src="${dataIntegrity.credential.id}/badge.svg"`), 'the SVG badge')
+  })
+
+  await t.test('a stored image that cannot be baked (a row from before uploads were checked) still gives a 200 badge carrying the credential', async (t) => {
+    const { app: logged, lines } = await warningApp(t, database)
+    const badge = (id: string, kind: 'png' | 'svg') => logged.inject({ method: 'GET', url: `/credentials/${id}/badge.${kind}` })
+    const sound = forgePng()
+    const achievement = await createAchievement(app, northwind.id, { name: 'Old Row', image: { id: pngDataUri(sound) } })
+    const issued = await issue(achievement.id, { email: 'old-row@example.com' })
+
+    const baked = await badge(issued.id, 'png')
+    t.equal(baked.statusCode, 200, 'a sound PNG bakes')
+    t.same(PNG.sync.read(baked.rawPayload).data, PNG.sync.read(sound).data, 'into the stored image itself')
+    t.equal(extractBakedCredential(baked.rawPayload).text, issued.jwt)
+    t.same(lines, [], 'nothing to warn about')
+
+    // Written straight to the table, past the API's check, as a row stored before the check would hold it.
+    await db.updateTable('achievements').set({ image_data: overlongItxtPng() }).where('id', '=', achievement.id).execute()
+    const png = await badge(issued.id, 'png')
+    t.equal(png.statusCode, 200, png.body)
+    t.equal(png.headers['content-type'], 'image/png')
+    const decoded = PNG.sync.read(png.rawPayload)
+    t.same([decoded.width, decoded.height], [400, 400], 'the generated badge, which decodes')
+    t.equal(extractBakedCredential(png.rawPayload).text, issued.jwt, 'and carries the credential')
+    const svg = await badge(issued.id, 'svg')
+    t.equal(svg.statusCode, 200, svg.body)
+    t.notMatch(svg.body, /data:image\/png/, 'the damaged PNG is not wrapped into the SVG')
+    t.match(svg.body, /Old Row/, 'the generated SVG badge names the achievement')
+    t.equal(extractBakedCredential(svg.rawPayload).text, issued.jwt)
+    t.equal(lines.length, 2, 'each fallback is logged')
+    for (const line of lines) {
+      t.match(line, {
+        level: 40, msg: /stored image cannot be baked; baking the generated badge instead/, achievementId: achievement.id, credentialId: issued.id,
+        err: { message: /iTXt chunk claims 50000000 bytes but only 28 remain/ }
+      })
+    }
+
+    const truncated = Buffer.from(overlongItxtPng().subarray(0, 20))
+    await db.updateTable('achievements').set({ image_data: truncated }).where('id', '=', achievement.id).execute()
+    t.equal((await badge(issued.id, 'svg')).statusCode, 200, 'a PNG too short to hold its header')
+    t.equal((await badge(issued.id, 'png')).statusCode, 200)
+
+    await db.updateTable('achievements').set({ image_media_type: 'image/svg+xml', image_data: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><g>') })
+      .where('id', '=', achievement.id).execute()
+    const unparsable = await badge(issued.id, 'svg')
+    t.equal(unparsable.statusCode, 200, 'an SVG that does not parse')
+    t.match(unparsable.body, /Old Row/, 'gives way to the generated badge')
+    t.equal(extractBakedCredential(unparsable.rawPayload).text, issued.jwt)
+    t.match(lines.at(-1), { level: 40, err: { message: /not usable XML/ } })
+    assertProblem(t, await badge(issued.id, 'png'), 404, 'no-png-badge')
   })
 
   await t.test('the HTML page of a revoked or expired credential says so', async (t) => {

@@ -66,6 +66,16 @@ await onEachDatabase(t, async (t, database) => {
     t.same(await rowCounts(), before, 'no row was written')
   })
 
+  await t.test('a date-time before year 1, which PostgreSQL cannot store, is a 400 naming the field', async (t) => {
+    const before = await rowCounts()
+    for (const validFrom of ['0000-06-01T00:00:00Z', '0001-01-01T00:30:00+01:00']) {
+      const res = await app.inject({ method: 'POST', url: '/v1/credentials', headers: admin, payload: { achievementId: badge.id, recipient: { email: 'b@example.com' }, validFrom } })
+      const body = assertProblem(t, res, 400, 'validation-failed')
+      t.match(body.errors, [{ pointer: '/validFrom', message: /from year 1/ }], validFrom)
+    }
+    t.same(await rowCounts(), before, 'no row was written')
+  })
+
   await t.test('the same rule answers the OAuth endpoints in their own error shape', async (t) => {
     const res = await app.inject({
       method: 'POST', url: '/oid4vci/token', headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -48,6 +48,13 @@ t.test('errors keep their meaning across the thread boundary', async (t) => {
   t.teardown(() => pool.close())
   const key = didKeySigner()
   await t.rejects(pool.sign({ ...credential(key.controller), favouriteColour: 'teal' }, { suite: 'eddsa-rdfc-2022', key }), UnsignableCredentialError)
+  // JSON-LD that does not expand (jsonld.SyntaxError): the caller's mistake on the threads as in-process, in the same words.
+  const redefining = { ...credential(key.controller), '@context': ['https://www.w3.org/ns/credentials/v2', { name: 'https://example.org/vocab#name' }] }
+  const pooled = await pool.sign(redefining, { suite: 'eddsa-rdfc-2022', key }).catch((e: unknown) => e)
+  const local = await signDataIntegrity(redefining, { suite: 'eddsa-rdfc-2022', key }).catch((e: unknown) => e)
+  t.type(pooled, UnsignableCredentialError)
+  t.match(pooled, { message: /^The credential is not valid JSON-LD \(protected term redefinition "name"\)/ })
+  t.equal((pooled as Error).message, (local as Error).message)
   const broken = { ...key, privateKey: generateKeyPairSync('ed25519').publicKey }
   const error = await pool.sign(credential(key.controller), { suite: 'eddsa-rdfc-2022', key: broken }).catch((e: unknown) => e)
   t.notOk(error instanceof UnsignableCredentialError, 'our fault stays a plain error')

@@ -3,9 +3,10 @@ import type { FastifyInstance, InjectOptions } from 'fastify'
 import type { Kysely } from 'kysely'
 import t, { type Test } from 'tap'
 import type { Database } from '../src/db/schema.js'
-import { admin, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase, assertProblem } from './helpers/app.js'
+import { admin, bearer, createApiKey, createIssuer, onEachDatabase, assertProblem } from './helpers/app.js'
 import { verifyDataIntegrity, verifyVcJwt } from './helpers/independent-verifier.js'
 import { createAchievement, resolverFor } from './helpers/credentials.js'
+import { buildLoggedApp, errorLines } from './helpers/logged-app.js'
 
 type Json = Record<string, any>
 type Reply = Awaited<ReturnType<FastifyInstance['inject']>>
@@ -64,7 +65,11 @@ async function credentialRows(db: Kysely<Database>): Promise<number> {
 }
 
 await onEachDatabase(t, async (t, database) => {
-  const { app, db } = await buildTestApp(t, database)
+  // Signing on the proof threads (the default) and, on the same database, in-process (LANYARD_SIGNING_THREADS=0).
+  const logged = await buildLoggedApp(t, database)
+  const inProcess = await buildLoggedApp(t, database, { env: { LANYARD_SIGNING_THREADS: '0' } })
+  const { app } = logged
+  const { db } = database
   const resolve = resolverFor(app)
   const college = await createIssuer(app, { name: 'Northwind College' })
   const other = await createIssuer(app, { name: 'Southport Institute', did: 'key' })
@@ -141,8 +146,7 @@ await onEachDatabase(t, async (t, database) => {
     const cases: [string, Json, RegExp][] = [
       ['a subject id that is not a URI', { ...base, credentialSubject: { id: 'pat', name: 'Pat Doe' } }, /credentialSubject\.id.*must be a URI/],
       ['a subject that makes no claim', { ...base, credentialSubject: {} }, /credentialSubject.*must make a claim/],
-      ['a credentialStatus without a type', { ...base, credentialStatus: { id: 'https://example.org/status/1#3' } }, /credentialStatus.*must include a type/],
-      ['an evidence id that is not a URI', { ...base, evidence: [{ id: 'nope', name: 'Final weld' }] }, /evidence.*must be a URI/]
+      ['an evidence id that is not a URI', { ...base, evidence: [{ id: 'nope', type: ['Evidence'], name: 'Final weld' }] }, /evidence.*must be a URI/]
     ]
     for (const [label, credential, mention] of cases) {
       const res = await issue({ credential })
@@ -317,6 +321,69 @@ await onEachDatabase(t, async (t, database) => {
       t.same([...new Set(body.errors.map((e: { pointer: string }) => e.pointer))].sort(), pointers, label)
     }
     t.equal(await credentialRows(db), before)
+  })
+
+  await t.test('an id or type that is not a string, or a status, schema or evidence entry without a type, is a 400 naming the field in every format, never a 500', async (t) => {
+    const base = degreeCredential(college.did)
+    const subject = base.credentialSubject
+    const cases: [string, Json, string][] = [
+      ['credentialSubject.id null', { ...base, credentialSubject: { id: null } }, '/credential/credentialSubject/id'],
+      ['credentialSubject.id null beside a claim', { ...base, credentialSubject: { ...subject, id: null } }, '/credential/credentialSubject/id'],
+      ['the second subject\'s id a number', { ...base, credentialSubject: [subject, { ...subject, id: 5 }] }, '/credential/credentialSubject/1/id'],
+      ['credentialSubject.type a number', { ...base, credentialSubject: { ...subject, type: 5 } }, '/credential/credentialSubject/type'],
+      ['credentialSubject.type with a number', { ...base, credentialSubject: { ...subject, type: ['Person', 7] } }, '/credential/credentialSubject/type'],
+      ['credentialStatus null', { ...base, credentialStatus: null }, '/credential/credentialStatus'],
+      ['credentialStatus a string', { ...base, credentialStatus: 'https://example.org/status/1#3' }, '/credential/credentialStatus'],
+      ['credentialStatus without a type', { ...base, credentialStatus: { id: 'https://example.org/status/1#3' } }, '/credential/credentialStatus/type'],
+      ['credentialStatus.type a number', { ...base, credentialStatus: { id: 'https://example.org/status/1#3', type: 5 } }, '/credential/credentialStatus/type'],
+      ['credentialStatus.id null', { ...base, credentialStatus: { id: null, type: 'BitstringStatusListEntry' } }, '/credential/credentialStatus/id'],
+      ['credentialSchema without a type', { ...base, credentialSchema: { id: 'https://example.org/schema.json' } }, '/credential/credentialSchema/type'],
+      ['evidence [null]', { ...base, evidence: [null] }, '/credential/evidence'],
+      ['the second evidence without a type', { ...base, evidence: [{ type: ['Evidence'] }, { name: 'Final weld' }] }, '/credential/evidence/1/type'],
+      ['termsOfUse null', { ...base, termsOfUse: null }, '/credential/termsOfUse'],
+      ['refreshService a number', { ...base, refreshService: 3 }, '/credential/refreshService'],
+      ['validFrom in year 0, which PostgreSQL cannot store', { ...base, validFrom: '0000-06-01T00:00:00Z' }, '/credential/validFrom'],
+      ['issuanceDate in year 0 once in UTC', { ...vc11(college.did), issuanceDate: '0001-01-01T00:30:00+01:00' }, '/credential/issuanceDate']
+    ]
+    const before = await credentialRows(db)
+    for (const format of ['eddsa-rdfc-2022', 'Ed25519Signature2020', 'vc-jwt']) {
+      for (const [label, credential, pointer] of cases) {
+        const body = assertProblem(t, await issue({ credential, options: { format, jwtAlg: 'EdDSA' } }), 400, 'validation-failed')
+        t.same(body.errors.map((e: { pointer: string }) => e.pointer), [pointer], `${format}, ${label}: ${body.detail}`)
+      }
+    }
+    t.equal(await credentialRows(db), before)
+    t.same(errorLines(logged), [], 'nothing logged as an error')
+  })
+
+  await t.test('JSON-LD the contexts refuse is a 422 naming the JSON-LD error and the term or value, on the signing threads and in-process alike', async (t) => {
+    const base = degreeCredential(college.did)
+    const cases: [string, Json, RegExp][] = [
+      ['an extra context redefining a protected term', { ...base, '@context': [V2, { ...EXAMPLE_CONTEXT, name: 'https://example.org/vocab#name' }] }, /protected term redefinition "name"/],
+      ['an embedded context redefining a protected term', {
+        ...base, credentialSubject: { ...base.credentialSubject, '@context': { id: 'https://example.org/vocab#id' } }
+      }, /protected term redefinition "id"/],
+      ['a nested type that is a number', { ...base, credentialSubject: { ...base.credentialSubject, degree: { type: 5, name: 'BSc' } } }, /invalid type value 5/],
+      ['a nested id that is an object', { ...base, credentialSubject: { ...base.credentialSubject, degree: { id: { at: 'home' }, name: 'BSc' } } }, /invalid @id value \{"at":"home"\}/],
+      ['an extra context of JSON-LD version 2', { ...base, '@context': [V2, { ...EXAMPLE_CONTEXT, '@version': 2 }] }, /invalid @version value/],
+      ['a language that is a number', { ...base, credentialSubject: { ...base.credentialSubject, name: { '@value': 'Pat', '@language': 3 } } }, /invalid language-tagged string/]
+    ]
+    const before = await credentialRows(db)
+    for (const [label, credential, mention] of cases) {
+      for (const format of ['eddsa-rdfc-2022', 'Ed25519Signature2020']) {
+        const details = []
+        for (const signing of [logged, inProcess]) {
+          const res = await signing.app.inject({ method: 'POST', url: '/credentials/issue', headers: collegeKey, payload: { credential, options: { format } } })
+          const body = assertProblem(t, res, 422, 'credential-unsignable')
+          t.match(body.detail, /^The credential is not valid JSON-LD/, label)
+          t.match(body.detail, mention, `${label}, ${format}: ${body.detail}`)
+          details.push(body.detail)
+        }
+        t.equal(details[0], details[1], `${label}, ${format}: the same answer from the threads and in-process`)
+      }
+    }
+    t.equal(await credentialRows(db), before)
+    t.same([...errorLines(logged), ...errorLines(inProcess)], [], 'nothing logged as an error')
   })
 
   await t.test('an issuer DID that is not ours, or not the API key\'s issuer, is a 422 issuer-mismatch', async (t) => {

@@ -9,6 +9,7 @@ import { DEFAULT_FETCH_POLICY } from '../src/http/guarded-fetch.js'
 import { admin, assertProblem, buildTestApp, createIssuer, openTestDatabase } from './helpers/app.js'
 import { createAchievement } from './helpers/credentials.js'
 import { fixtureBytes, fixtureText, fixtureWeb } from './helpers/fixture-web.js'
+import { buildLoggedApp, errorLines } from './helpers/logged-app.js'
 
 type Json = Record<string, any>
 
@@ -109,6 +110,7 @@ t.test('input forms', async (t) => {
     const tooLarge = await verify(huge.payload, { ...huge.headers, ...html })
     t.equal(tooLarge.statusCode, 413)
     t.match(tooLarge.headers['content-type'], /problem\+json/)
+    t.equal(tooLarge.json().code, 'body-too-large', 'with a code of its own')
   })
 
   await t.test('not a credential: 400 problems that say why', async (t) => {
@@ -132,6 +134,63 @@ t.test('input forms', async (t) => {
     const res = await verify('<x/>', { 'content-type': 'application/xml' })
     assertProblem(t, res, 415, 'unsupported-media-type')
   })
+})
+
+t.test('a multipart body without a boundary, or cut short, is a 400 problem naming it (for a browser, the form again), never a 500', async (t) => {
+  const logged = await buildLoggedApp(t, await openTestDatabase(t, 'pglite'))
+  const verify = (payload: string, headers: Record<string, string>) => logged.app.inject({ method: 'POST', url: '/verify', headers, payload })
+  const field = (boundary: string) => `--${boundary}\r\nContent-Disposition: form-data; name="credential"\r\n\r\n{}\r\n--${boundary}--\r\n`
+  const noBoundary: [string, string][] = [
+    ['no boundary', 'multipart/form-data'],
+    ['an empty boundary', 'multipart/form-data; boundary='],
+    ['a boundary longer than RFC 2046\'s 70 characters', `multipart/form-data; boundary=${'b'.repeat(300)}`]
+  ]
+  for (const [label, contentType] of noBoundary) {
+    const body = assertProblem(t, await verify(field('b'.repeat(300)), { 'content-type': contentType }), 400, 'invalid-multipart')
+    t.same(body.errors, [{ pointer: '/content-type', message: 'needs a boundary parameter of 1–70 characters', in: 'headers' }], label)
+    t.match(body.detail, /boundary/)
+  }
+  const quoted = await verify(field('a b'), { 'content-type': 'multipart/form-data; boundary="a b"; charset=utf-8' })
+  t.equal(quoted.statusCode, 400)
+  t.match(quoted.json(), { code: 'not-a-credential' }, 'a quoted boundary, then another parameter, frames the form: its field is read')
+
+  const cutShort = `--x\r\nContent-Disposition: form-data; name="file"; filename="badge.png"\r\nContent-Type: image/png\r\n\r\n\x89PNG`
+  const truncated = assertProblem(t, await verify(cutShort, { 'content-type': 'multipart/form-data; boundary=x' }), 400, 'invalid-multipart')
+  t.match(truncated, { detail: /closing boundary/, errors: [{ pointer: '', in: 'body' }] }, 'a file part the body ends inside')
+
+  const page = await verify('hello', { 'content-type': 'multipart/form-data', accept: 'text/html' })
+  t.equal(page.statusCode, 400)
+  t.match(page.headers['content-type'], /^text\/html/)
+  t.match(page.body, /role="alert"[^]*boundary/, 'a browser gets the form again, saying what is wrong')
+  t.same(errorLines(logged), [], 'nothing logged as an error')
+})
+
+t.test('a signed badge whose JSON-LD cannot expand is a 200 report whose format check names the rule, on the proof threads and in-process', async (t) => {
+  const database = await openTestDatabase(t, 'pglite')
+  const web = fixtureWeb()
+  const threads = await buildLoggedApp(t, database, { fetchDocument: web.fetch })
+  const inProcess = await buildLoggedApp(t, database, { fetchDocument: web.fetch, env: { LANYARD_SIGNING_THREADS: '0' } })
+  const simple = JSON.parse(fixtureText('simple.json'))
+  const cases: [string, Json, RegExp][] = [
+    ['an embedded context redefining a protected term', { ...simple, credentialSubject: { ...simple.credentialSubject, '@context': { id: 'https://example.org/vocab#id' } } }, /protected term redefinition "id"/],
+    ['a subject type with a number in it', { ...simple, credentialSubject: { ...simple.credentialSubject, type: ['AchievementSubject', 5] } }, /invalid type value \["AchievementSubject",5\]/]
+  ]
+  for (const [label, credential, rule] of cases) {
+    const reports = []
+    for (const logged of [threads, inProcess]) {
+      const res = await logged.app.inject({ method: 'POST', url: '/verify', payload: credential })
+      t.equal(res.statusCode, 200, `${label}: ${res.body.slice(0, 200)}`)
+      const report = res.json()
+      t.equal(report.verified, false)
+      t.match(report.checks.find((c: Json) => c.check === 'format'), { status: 'failed', message: new RegExp(`^Not valid JSON-LD: ${rule.source}`) }, label)
+      t.match(report.checks.find((c: Json) => c.check === 'proof'), { status: 'failed', message: rule }, `${label}: the proof could not be checked, and says why`)
+      reports.push(report)
+      const vcApi = await logged.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential: credential } })
+      t.match(assertProblem(t, vcApi, 422, 'verification-failed').errors, [{ check: 'format', message: rule }], `${label}: VC-API answers 422 for generic tooling`)
+    }
+    t.same(reports[0], reports[1], `${label}: the same report from the threads and in-process`)
+  }
+  t.same([...errorLines(threads), ...errorLines(inProcess)], [], 'nothing logged as an error')
 })
 
 t.test('verify-by-URL behind the guard', async (t) => {

@@ -1,5 +1,6 @@
-// Achievement images sent as data: URIs: decode, check (a real PNG, or an SVG with nothing active or external), and limit.
+// Achievement images sent as data: URIs: decode, check (a PNG that decodes, or an SVG with nothing active or external), and limit.
 import { AppError } from '../http/errors.js'
+import { pngImageProblem } from './png-image.js'
 
 export type ImageMediaType = 'image/png' | 'image/svg+xml'
 
@@ -16,7 +17,6 @@ export const IMAGE_DATA_URI = /^data:image\/(png|svg\+xml)[;,]/
 
 const DATA_URI = /^data:(image\/png|image\/svg\+xml)((?:;[^;,]*)*),(.*)$/s
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
 
 function invalidImage(code: string, message: string): AppError {
   return new AppError(code, 422, `image.id: ${message}`, [{ pointer: '/image/id', message, in: 'body' }])
@@ -53,9 +53,10 @@ export function decodeImageDataUri(uri: string): DecodedImage {
   return { mediaType, bytes }
 }
 
+/** Checked in full (chunks, CRCs, header, size, a decode): every badge download bakes this image. */
 function checkPng(bytes: Buffer): void {
-  const isPng = bytes.subarray(0, 8).equals(PNG_SIGNATURE) && bytes.subarray(12, 16).toString('latin1') === 'IHDR'
-  if (!isPng) throw invalidImage('invalid-image', 'the data is not a PNG image (no PNG signature and IHDR chunk)')
+  const problem = pngImageProblem(bytes)
+  if (problem !== undefined) throw invalidImage('invalid-image', problem)
 }
 
 // A DOCTYPE that only names the SVG DTD is harmless (browsers never fetch it); one with an internal subset is not.

@@ -1,6 +1,6 @@
 // Bakes a credential into a PNG image: one plain iTXt chunk with keyword openbadgecredential.
 import { refuseOversized } from './baked.js'
-import { damagedPng, encodePng, internationalTextData, isTextChunk, readPngChunks, textChunkKeyword, type PngChunk } from './png-chunks.js'
+import { encodePng, headerChunk, internationalTextData, isTextChunk, readPngChunks, textChunkKeyword, type PngChunk } from './png-chunks.js'
 import { OB2_PNG_KEYWORD, OB3_PNG_KEYWORD } from './png.js'
 
 /**
@@ -21,9 +21,7 @@ function carriesBadge(chunk: PngChunk): boolean {
 export function bakePng(image: Uint8Array, text: string): Buffer {
   refuseOversized('png', image.length)
   const chunks = readPngChunks(image)
-  // readPngChunks returns at least IEND, so there is a first chunk; the PNG spec requires it to be IHDR.
-  const header = chunks[0]!
-  if (header.type !== 'IHDR') throw damagedPng('its first chunk is not IHDR')
+  const header = headerChunk(chunks)
   const credential: PngChunk = { type: 'iTXt', data: internationalTextData(OB3_PNG_KEYWORD, text) }
   return encodePng([header, credential, ...chunks.slice(1).filter((chunk) => !carriesBadge(chunk))])
 }

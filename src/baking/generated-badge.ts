@@ -14,6 +14,20 @@ const NAME = { perLine: 15, lines: 3, fontSize: 25 }
 const ISSUER = { characters: 26, fontSize: 15 }
 const TEXT_WIDTH = 228
 const CENTER = { x: 200, y: 170 }
+
+/** The drawing without its text, shared with the PNG form (generated-badge-png.ts). */
+export const MEDAL = {
+  size: 400,
+  center: CENTER,
+  radius: 150,
+  ring: { radius: 134, width: 3, opacity: 0.5 },
+  /** From the medal's top left to its bottom right. */
+  gradient: ['#6366f1', '#0e7490'],
+  ribbons: [
+    { fill: '#3730a3', points: [[128, 250], [188, 300], [150, 392], [128, 364], [96, 374]] },
+    { fill: '#155e75', points: [[272, 250], [212, 300], [250, 392], [272, 364], [304, 374]] }
+  ]
+} as const
 const FONT = "'Inter', 'Segoe UI', 'Helvetica Neue', Arial, sans-serif"
 
 /** Drops what XML cannot hold and folds runs of whitespace, which SVG would fold anyway. */
@@ -83,15 +97,14 @@ export function generatedBadgeSvg(options: GeneratedBadgeOptions): string {
   const label = issuer ? `${name}, issued by ${issuer}` : name
   const document = new DOMImplementation().createDocument(SVG_NAMESPACE, 'svg', null)
   const svg = document.documentElement!
-  setAttributes(svg, { width: 400, height: 400, viewBox: '0 0 400 400', role: 'img', 'aria-label': label })
+  const { size, radius, ring } = MEDAL
+  setAttributes(svg, { width: size, height: size, viewBox: `0 0 ${size} ${size}`, role: 'img', 'aria-label': label })
   append(svg, 'title', {}, label)
   const gradient = append(append(svg, 'defs', {}), 'linearGradient', { id: 'lanyard-medal', x1: 0, y1: 0, x2: 1, y2: 1 })
-  append(gradient, 'stop', { offset: 0, 'stop-color': '#6366f1' })
-  append(gradient, 'stop', { offset: 1, 'stop-color': '#0e7490' })
-  append(svg, 'path', { d: 'M128 250 L188 300 L150 392 L128 364 L96 374 Z', fill: '#3730a3' })
-  append(svg, 'path', { d: 'M272 250 L212 300 L250 392 L272 364 L304 374 Z', fill: '#155e75' })
-  append(svg, 'circle', { cx: CENTER.x, cy: CENTER.y, r: 150, fill: 'url(#lanyard-medal)' })
-  append(svg, 'circle', { cx: CENTER.x, cy: CENTER.y, r: 134, fill: 'none', stroke: '#ffffff', 'stroke-opacity': 0.5, 'stroke-width': 3 })
+  MEDAL.gradient.forEach((colour, offset) => append(gradient, 'stop', { offset, 'stop-color': colour }))
+  for (const { fill, points } of MEDAL.ribbons) append(svg, 'path', { d: `M${points.map(([x, y]) => `${x} ${y}`).join(' L')} Z`, fill })
+  append(svg, 'circle', { cx: CENTER.x, cy: CENTER.y, r: radius, fill: 'url(#lanyard-medal)' })
+  append(svg, 'circle', { cx: CENTER.x, cy: CENTER.y, r: ring.radius, fill: 'none', stroke: '#ffffff', 'stroke-opacity': ring.opacity, 'stroke-width': ring.width })
 
   // The name block and the issuer line under it are centred on the medal; a baseline sits about 0.35 em below
   // the middle of its line.

@@ -23,8 +23,15 @@ export function hasPngSignature(bytes: Uint8Array): boolean {
 
 const latin1 = new TextDecoder('latin1')
 
-export function damagedPng(detail: string): BakedImageError {
-  return new BakedImageError('malformed', `The PNG image is damaged: ${detail}.`)
+/** A PNG whose chunks do not hold together; `detail` says how, for callers that word their own message. */
+export class DamagedPngError extends BakedImageError {
+  constructor(readonly detail: string) {
+    super('malformed', `The PNG image is damaged: ${detail}.`)
+  }
+}
+
+export function damagedPng(detail: string): DamagedPngError {
+  return new DamagedPngError(detail)
 }
 
 /** Every chunk up to and including IEND, each checked against its CRC; what follows IEND is ignored. */
@@ -36,14 +43,30 @@ export function readPngChunks(bytes: Uint8Array): PngChunk[] {
   for (let at = PNG_SIGNATURE.length; at + 12 <= bytes.length; ) {
     const length = view.getUint32(at)
     const end = at + 12 + length
-    if (end > bytes.length) break
     const type = latin1.decode(bytes.subarray(at + 4, at + 8))
+    // The length is read, never allocated: a chunk claiming more than the file holds is refused before any copy.
+    if (end > bytes.length) throw damagedPng(`the file is cut short: its ${type} chunk claims ${length} bytes but only ${bytes.length - at - 8} remain`)
     if (crc32(bytes.subarray(at + 4, end - 4)) !== view.getUint32(end - 4)) throw damagedPng(`its ${type} chunk fails its CRC check`)
     chunks.push({ type, data: bytes.subarray(at + 8, end - 4) })
     if (type === 'IEND') return chunks
     at = end
   }
   throw damagedPng('the file is cut short before its IEND chunk')
+}
+
+/** The first chunk, which the PNG spec requires to be IHDR, 13 bytes long. */
+export function headerChunk(chunks: PngChunk[]): PngChunk {
+  // readPngChunks returns at least IEND, so there is a first chunk.
+  const header = chunks[0]!
+  if (header.type !== 'IHDR') throw damagedPng('its first chunk is not IHDR')
+  if (header.data.length !== 13) throw damagedPng(`its IHDR chunk is ${header.data.length} bytes, not 13`)
+  return header
+}
+
+/** Width and height, the first two fields of IHDR. */
+export function pngSize(header: PngChunk): { width: number; height: number } {
+  const view = new DataView(header.data.buffer, header.data.byteOffset, header.data.byteLength)
+  return { width: view.getUint32(0), height: view.getUint32(4) }
 }
 
 /** One chunk as it sits in the file: length, type, data, CRC over type and data. */

@@ -43,7 +43,12 @@ const evidence = z.strictObject({
   audience: z.string().trim().min(1).max(200).optional()
 })
 
-const dateTime = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time with a time zone, e.g. 2026-01-31T12:00:00Z' })
+/** PostgreSQL's calendar has no year 0, and the dates are stored: the first instant it can hold. */
+const FIRST_STORABLE_INSTANT = Date.parse('0001-01-01T00:00:00Z')
+function storable(dateTime: z.ZodISODateTime) {
+  return dateTime.refine((value) => Date.parse(value) >= FIRST_STORABLE_INSTANT, { message: 'expected a date-time from year 1 (0001-01-01T00:00:00Z) on' })
+}
+const dateTime = storable(z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time with a time zone, e.g. 2026-01-31T12:00:00Z' }))
 
 const awardFields = {
   validFrom: dateTime.optional().describe('default: now'),
@@ -286,15 +291,40 @@ export function publicCredentialRoutes(ctx: ServiceContext, verifier: Verifier):
         }
       }, async (request, reply) => {
         const row = await publishedCredential(ctx, request.params.id)
-        const image = await badgeImage(ctx, row, kind)
+        const image = await badgeImage(ctx, row, kind, request.log)
         return reply.headers(BADGE_HEADERS).header('content-disposition', `inline; filename="badge-${row.id}.${kind}"`).type(image.mediaType).send(image.body)
       })
     }
   }
 }
 
-const vcDate = z.iso.datetime({ offset: true, local: true, error: 'expected an XML Schema date-time, e.g. 2026-01-31T12:00:00Z' }).optional()
-const subject = z.looseObject({})
+const vcDate = storable(z.iso.datetime({ offset: true, local: true, error: 'expected an XML Schema date-time, e.g. 2026-01-31T12:00:00Z' })).optional()
+
+/** A JSON-LD type: one term or IRI, or several. */
+const types = z.union([z.string(), z.array(z.string())], {
+  error: (issue) => issue.input === undefined ? 'required: the type of this entry' : 'expected a type name or an array of type names'
+})
+/** An object the VC data model describes: JSON-LD refuses an id or type that is not a string (or strings), so they are checked here. */
+const node = z.looseObject({ id: z.string({ error: 'expected a URL (a string)' }).optional(), type: types.optional() })
+/** credentialStatus, credentialSchema, evidence, termsOfUse and refreshService entries must each name their type. */
+const typedNode = node.extend({ type: types })
+
+/**
+ * One object or a non-empty array of them, each checked against `entry`. Not a z.union of `entry` and its array: when
+ * an entry's field is wrong, a union reports only that neither option fits, pointing at the property, not at the field.
+ */
+function oneOrMany(entry: z.ZodType, rule: string) {
+  return z.union([z.looseObject({}), z.array(z.looseObject({})).min(1)], { error: 'expected an object or a non-empty array of objects' })
+    .describe(`an object or a non-empty array of objects, ${rule}`)
+    .superRefine((value, ctx) => {
+      const entries = Array.isArray(value) ? value.map((item, index) => [item, [index]] as const) : [[value, []] as const]
+      for (const [item, path] of entries) {
+        for (const issue of entry.safeParse(item).error?.issues ?? []) ctx.addIssue({ ...issue, path: [...path, ...issue.path] })
+      }
+    })
+}
+const subjects = oneOrMany(node, 'any id a string, any type a string or an array of strings')
+const typedEntries = oneOrMany(typedNode, 'each with a type (a string or an array of strings), any id a string')
 
 const w3cCredential = z.looseObject({
   '@context': z.array(z.union([z.string(), z.looseObject({})])).min(1)
@@ -304,7 +334,12 @@ const w3cCredential = z.looseObject({
   id: z.string().optional(),
   type: z.array(z.string()).refine((types) => types.includes('VerifiableCredential'), { message: 'type must include VerifiableCredential' }),
   issuer: z.union([z.string(), z.looseObject({ id: z.string() })], { error: 'expected the issuer DID, or an object whose id is the issuer DID' }),
-  credentialSubject: z.union([subject, z.array(subject).min(1)], { error: 'expected an object or a non-empty array of objects' }),
+  credentialSubject: subjects,
+  credentialStatus: typedEntries.optional(),
+  credentialSchema: typedEntries.optional(),
+  evidence: typedEntries.optional(),
+  termsOfUse: typedEntries.optional(),
+  refreshService: typedEntries.optional(),
   validFrom: vcDate,
   validUntil: vcDate,
   issuanceDate: vcDate,

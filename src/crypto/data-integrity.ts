@@ -7,6 +7,7 @@ import { CachedEd25519Signature2020, cachedEddsaRdfc2022 } from './canonicalize/
 import { VC_V1_CONTEXT } from './contexts.js'
 import { issuerIdOf } from './credential-issuer.js'
 import { documentLoader } from './document-loader.js'
+import { jsonLdBreach } from './jsonld-errors.js'
 import { w3cDate } from './w3c-date.js'
 
 export type DataIntegritySuite = 'eddsa-rdfc-2022' | 'Ed25519Signature2020'
@@ -27,7 +28,10 @@ export interface DataIntegrityOptions {
   created?: Date
 }
 
-/** The credential cannot be signed as given (unknown context, undefined term, wrong issuer): the caller's mistake, not a server fault. */
+/**
+ * The credential cannot be signed as given (unknown context, undefined term, JSON-LD that does not expand, wrong issuer):
+ * the caller's mistake, not a server fault.
+ */
 export class UnsignableCredentialError extends Error {
   override name = 'UnsignableCredentialError'
 }
@@ -79,12 +83,13 @@ function isVc1(document: Record<string, unknown>): boolean {
 
 interface JsonLdError {
   name: string
+  message: string
   details?: { url?: string; event?: { message: string; details?: unknown } }
 }
 
 /** jsonld.js errors about the document become UnsignableCredentialError with a message a caller can act on. */
 function explained(error: unknown): unknown {
-  const { name, details } = error as JsonLdError
+  const { name, message, details } = error as JsonLdError
   if (name === 'jsonld.InvalidUrl') {
     return new UnsignableCredentialError(`Unknown JSON-LD context ${details?.url}: Lanyard signs only with its bundled contexts`, { cause: error })
   }
@@ -92,5 +97,8 @@ function explained(error: unknown): unknown {
     const event = details?.event
     return new UnsignableCredentialError(`The credential's @context does not define all its terms: ${event?.message} ${JSON.stringify(event?.details)}`, { cause: error })
   }
+  // Any other rule of JSON-LD the document breaks (a protected term redefined, an @type that is a number, …).
+  const breach = jsonLdBreach(error)
+  if (breach !== undefined) return new UnsignableCredentialError(`The credential is not valid JSON-LD (${breach}): ${message}`, { cause: error })
   return error
 }

@@ -97,7 +97,13 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [code: string, status: number, detai
   FST_ERR_CTP_INVALID_JSON_BODY: ['invalid-json', 400, 'the body is not valid JSON'],
   // Raised before routing (Fastify's frameworkErrors): a path find-my-way cannot decode, or a parameter over maxParamLength.
   FST_ERR_BAD_URL: ['bad-url', 400, 'the request path has a malformed percent-encoding (not UTF-8, or not %XX)'],
-  FST_ERR_MAX_PARAM_LENGTH: ['uri-too-long', 414, `a path segment is longer than ${MAX_PARAM_LENGTH} characters, more than any id here`]
+  FST_ERR_MAX_PARAM_LENGTH: ['uri-too-long', 414, `a path segment is longer than ${MAX_PARAM_LENGTH} characters, more than any id here`],
+  // @fastify/multipart's limits and refusals (the verify form).
+  FST_REQ_FILE_TOO_LARGE: ['body-too-large', 413, 'the uploaded file is larger than this endpoint accepts'],
+  FST_FILES_LIMIT: ['form-too-large', 413, 'the form has more files, fields or parts than this endpoint accepts'],
+  FST_FIELDS_LIMIT: ['form-too-large', 413, 'the form has more files, fields or parts than this endpoint accepts'],
+  FST_PARTS_LIMIT: ['form-too-large', 413, 'the form has more files, fields or parts than this endpoint accepts'],
+  FST_PROTO_VIOLATION: ['invalid-multipart', 400, 'a form field is named __proto__ or constructor']
 }
 
 /** Any error → our AppError: ours as they are, validation with per-field pointers, Fastify's by code, the rest as a bare 500. */

@@ -6,6 +6,7 @@ import jsigs from '@digitalcredentials/jsonld-signatures'
 import { canonize } from '../crypto/canonicalize/index.js'
 import { CachedEd25519Signature2020, cachedEddsaRdfc2022 } from '../crypto/canonicalize/suites.js'
 import { documentLoader as bundledContexts } from '../crypto/document-loader.js'
+import { jsonLdBreach } from '../crypto/jsonld-errors.js'
 import type { DocumentFetcher } from './documents.js'
 import { KeyResolutionError, multibaseOf, resolveVerificationMethod, type ResolvedKey } from './keys.js'
 import type { ProofFormat } from './report.js'
@@ -35,6 +36,8 @@ export interface PlainError {
   name: string
   message: string
   details?: { url?: string; event?: { code: string; message: string; details?: Record<string, string> } }
+  /** The JSON-LD rule the document breaks, when jsonld.js refused it for one (see jsonLdBreach). */
+  breach?: string
 }
 
 /** The CPU-bound part of checking proofs (JSON-LD canonicalization and Ed25519), given every key document it may need. */
@@ -212,9 +215,11 @@ export function plainError(error: Error): PlainError {
   const terms = event?.details === undefined
     ? undefined
     : Object.fromEntries(['term', 'property', 'type', 'iri'].flatMap((key) => typeof event.details![key] === 'string' ? [[key, event.details![key] as string]] : []))
+  const breach = jsonLdBreach(error)
   return {
     name: error.name,
     message: error.message,
+    ...(breach !== undefined && { breach }),
     ...(details !== undefined && {
       details: {
         ...(typeof details.url === 'string' && { url: details.url }),
@@ -228,7 +233,7 @@ function isJsonLdProblem(error: PlainError): boolean {
   return error.name.startsWith('jsonld.')
 }
 
-/** jsonld.js errors, in words: an unknown context, or a term the contexts do not define (safe mode). */
+/** jsonld.js errors, in words: an unknown context, a term the contexts do not define (safe mode), or another JSON-LD rule broken. */
 export function jsonLdMessage(error: PlainError): string {
   const { name, details } = error
   if (name === 'jsonld.InvalidUrl') return `it uses the JSON-LD context ${details!.url} which Lanyard does not know (it never fetches contexts)`
@@ -237,7 +242,7 @@ export function jsonLdMessage(error: PlainError): string {
     const term = event.details?.term ?? event.details?.property ?? event.details?.type ?? event.details?.iri
     return `the JSON-LD contexts do not define ${term === undefined ? 'every term it uses' : `"${String(term)}"`} (${event.message})`
   }
-  return error.message
+  return error.breach === undefined ? error.message : `${error.breach} (${error.message})`
 }
 
 function signatureMessage(error: PlainError): string {

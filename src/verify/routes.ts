@@ -95,16 +95,43 @@ function fieldErrors(issues: z.core.$ZodIssue[], prefix = ''): AppError {
   return new AppError('validation-failed', 400, `the request body is not valid: ${errors.map((e) => `${e.pointer || '(root)'} ${e.message}`).join('; ')}`, errors)
 }
 
-/** A form upload (the verify page, or curl -F): a file, a pasted credential or a URL, and optionally an email to check. */
-async function multipartInput(request: FastifyRequest): Promise<{ input: VerifyInput; recipient?: Recipient }> {
+/** RFC 2046 §5.1.1: a multipart body is framed by the Content-Type's boundary parameter, 1–70 characters, quoted or not. */
+const BOUNDARY_PARAMETER = /;\s*boundary=(?:"[^"]{1,70}"|[^\s";]{1,70})\s*(?:;|$)/i
+
+/**
+ * Why a form could not be read. @fastify/multipart's own refusals (a limit, a forbidden field name) carry their 4xx
+ * already; anything else the parser throws (a body cut short before its closing boundary, say) is a malformed body.
+ */
+function unreadableForm(error: Error & { statusCode?: number }): Error {
+  if (error.statusCode !== undefined) return error
+  return new AppError('invalid-multipart', 400, `the multipart/form-data body cannot be read (${error.message}): it must end with its closing boundary`,
+    [{ pointer: '', message: error.message, in: 'body' }])
+}
+
+/** The form's first non-empty file and its text fields. */
+async function formParts(request: FastifyRequest): Promise<{ fields: Record<string, string>; file?: { bytes: Buffer; mimetype: string } }> {
+  if (!BOUNDARY_PARAMETER.test(request.headers['content-type']!)) {
+    throw new AppError('invalid-multipart', 400, 'multipart/form-data needs a boundary parameter (1–70 characters) in the Content-Type, as browsers and curl -F send it',
+      [{ pointer: '/content-type', message: 'needs a boundary parameter of 1–70 characters', in: 'headers' }])
+  }
   const fields: Record<string, string> = {}
   let file: { bytes: Buffer; mimetype: string } | undefined
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      const bytes = await part.toBuffer()
-      if (file === undefined && bytes.length > 0) file = { bytes, mimetype: part.mimetype }
-    } else if (typeof part.value === 'string') fields[part.fieldname] = part.value.trim()
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        const bytes = await part.toBuffer()
+        if (file === undefined && bytes.length > 0) file = { bytes, mimetype: part.mimetype }
+      } else if (typeof part.value === 'string') fields[part.fieldname] = part.value.trim()
+    }
+  } catch (error) {
+    throw unreadableForm(error as Error)
   }
+  return { fields, ...(file !== undefined && { file }) }
+}
+
+/** A form upload (the verify page, or curl -F): a file, a pasted credential or a URL, and optionally an email to check. */
+async function multipartInput(request: FastifyRequest): Promise<{ input: VerifyInput; recipient?: Recipient }> {
+  const { fields, file } = await formParts(request)
   const email = fields.email ? emailAddress.safeParse(fields.email) : undefined
   if (email && !email.success) throw fieldErrors(email.error.issues, '/email')
   const recipient = email?.data ? { recipient: { email: email.data } } : {}
