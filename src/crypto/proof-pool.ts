@@ -21,7 +21,13 @@ interface Thread {
   inFlight: Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>
 }
 
-const ENTRY = new URL('./proof-worker-entry.mjs', import.meta.url)
+// Compiled (`npm run build`, dist/): tsc emits proof-worker.js beside this file and copies no .mjs, so the thread runs
+// it directly. Run as TypeScript (tsx, tap), the thread starts from the .mjs shim, which registers tsx in the thread
+// when it cannot load .ts yet (worker threads do not inherit tsx's loader hooks).
+const ENTRY = import.meta.filename.endsWith('.js')
+  /* c8 ignore next: only the compiled build runs this file as .js; test/build.test.ts covers it */
+  ? new URL('./proof-worker.js', import.meta.url)
+  : new URL('./proof-worker-entry.mjs', import.meta.url)
 
 type Job = ProofJob extends infer J ? J extends { id: number } ? Omit<J, 'id'> : never : never
 

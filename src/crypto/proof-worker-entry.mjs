@@ -1,4 +1,5 @@
 // Worker threads do not inherit tsx's loader hooks (tap's do): register tsx in this thread when .ts cannot load yet.
+// Only the TypeScript run starts here: the compiled build has no .mjs and starts proof-worker.js (see proof-pool.ts).
 try {
   await import('./proof-worker.ts')
 } catch (error) {
