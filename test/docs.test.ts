@@ -30,5 +30,11 @@ t.test('the README configuration table lists every variable of the config and of
   const table = new Set([...read('README.md').matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]))
   for (const name of CONFIG_VARIABLES) t.ok(table.has(name), `${name} in README`)
   const contract = readFileSync(new URL('../../shared/CONTRACT.md', import.meta.url), 'utf8')
-  for (const [, name] of contract.matchAll(/^\| `([A-Z_]+)` \|/gm)) t.ok(known.has(name!), `CONTRACT.md ${name} is a config variable`)
+  // A row marked "(wave 2)" names a variable of a capability still to build: it must be in the config once that lands.
+  const pending: string[] = []
+  for (const [, name, meaning] of contract.matchAll(/^\| `([A-Z_]+)` \|[^|]*\|([^|]*)\|/gm)) {
+    if (!known.has(name!) && meaning!.trim().startsWith('(wave 2)')) pending.push(name!)
+    else t.ok(known.has(name!), `CONTRACT.md ${name} is a config variable`)
+  }
+  t.comment(`CONTRACT.md's wave 2 variables not built yet: ${pending.join(', ') || 'none'}`)
 })

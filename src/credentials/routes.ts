@@ -46,7 +46,8 @@ const evidence = z.strictObject({
 /** PostgreSQL's calendar has no year 0, and the dates are stored: the first instant it can hold. */
 const FIRST_STORABLE_INSTANT = Date.parse('0001-01-01T00:00:00Z')
 function storable(dateTime: z.ZodISODateTime) {
-  return dateTime.refine((value) => Date.parse(value) >= FIRST_STORABLE_INSTANT, { message: 'expected a date-time from year 1 (0001-01-01T00:00:00Z) on' })
+  // Not `>=`: a value that is no date-time at all (NaN) is the format check's to report, once.
+  return dateTime.refine((value) => !(Date.parse(value) < FIRST_STORABLE_INSTANT), { message: 'expected a date-time from year 1 (0001-01-01T00:00:00Z) on' })
 }
 const dateTime = storable(z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time with a time zone, e.g. 2026-01-31T12:00:00Z' }))
 
