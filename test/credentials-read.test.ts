@@ -267,7 +267,7 @@ await onEachDatabase(t, async (t, database) => {
     // Written straight to the table, past the API's check, as a row stored before the check would hold it.
     await db.updateTable('achievements').set({ image_data: overlongItxtPng() }).where('id', '=', achievement.id).execute()
     const png = await badge(issued.id, 'png')
-    t.equal(png.statusCode, 200, png.body)
+    t.equal(png.statusCode, 200, 'badge.png answers 200')
     t.equal(png.headers['content-type'], 'image/png')
     const decoded = PNG.sync.read(png.rawPayload)
     t.same([decoded.width, decoded.height], [400, 400], 'the generated badge, which decodes')

@@ -60,7 +60,7 @@ await onEachDatabase(t, async (t, database) => {
     for (const [label, request, pointer, where] of cases) {
       const res = await app.inject({ ...request, headers: { ...admin, ...request.headers } })
       const body = assertProblem(t, res, 400, 'validation-failed')
-      t.same(body.errors.map((error: { pointer: string; in: string }) => [error.pointer, error.in]), [[pointer, where]], `${label}: names ${pointer}`)
+      t.same(body.errors.map((error: { pointer: string; in: string }) => [error.pointer, error.in]), [[pointer, where]], `${label}: names ${JSON.stringify(pointer)}`)
       t.match(body.errors[0].message, /NUL character|lone UTF-16 surrogate/, `${label}: says why`)
     }
     t.same(await rowCounts(), before, 'no row was written')
