@@ -90,8 +90,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Public documents and badge images are meant to be fetched and embedded by other sites.
   await app.register(helmet, { global: true, crossOriginResourcePolicy: { policy: 'cross-origin' } })
+  // Not strict: an OPTIONS without the CORS request headers is plain HTTP OPTIONS (204), not the plugin's text/plain 400.
   await app.register(cors, {
-    delegator: (request, callback) => callback(null, { origin: isAuthenticatedPath(String(request.url)) ? false : '*', methods: ['GET', 'HEAD', 'POST'] })
+    delegator: (request, callback) => callback(null, {
+      origin: isAuthenticatedPath(String(request.url)) ? false : '*', methods: ['GET', 'HEAD', 'POST'], strictPreflight: false
+    })
   })
   await registerOpenApi(app)
 

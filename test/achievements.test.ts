@@ -413,6 +413,9 @@ await onEachDatabase(t, async (t, database) => {
       ['long name', post({ ...CLEAN_FIELDS, name: 'x'.repeat(201) }), ['/name']],
       ['unknown achievementType', post({ ...CLEAN_FIELDS, achievementType: 'Trophy' }), ['/achievementType']],
       ['bad ext: achievementType', post({ ...CLEAN_FIELDS, achievementType: 'ext:has space' }), ['/achievementType']],
+      // The official schema refuses '-' right after ext: (its character class reads |-| as a range): every credential would fail it.
+      ['ext: achievementType starting with -', post({ ...CLEAN_FIELDS, achievementType: 'ext:-x' }), ['/achievementType']],
+      ['ext: alignment targetType starting with -', post({ ...CLEAN_FIELDS, alignments: [{ ...alignment, targetType: 'ext:--' }] }), ['/alignments/0/targetType']],
       ['too many tags', post({ ...CLEAN_FIELDS, tags: Array.from({ length: 51 }, (_, i) => `t${i}`) }), ['/tags']],
       ['blank tag', post({ ...CLEAN_FIELDS, tags: ['ok', ''] }), ['/tags/1']],
       ['alignment URL', post({ ...CLEAN_FIELDS, alignments: [{ ...alignment, targetUrl: 'ftp://frameworks.example.org' }] }), ['/alignments/0/targetUrl']],

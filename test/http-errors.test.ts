@@ -128,6 +128,10 @@ t.test('what Fastify and Node refuse before any route runs is a problem too', as
     t.match(JSON.parse(res.body), { type: `urn:lanyard:problem:${code}`, title: String, status, detail: String, code }, `${label}: the problem`)
   }
   t.equal((await rawExchange(port, 'GET /health HTTP/1.0\r\n\r\n')).status, 200, 'HTTP/1.0 needs no Host')
+  for (const headers of [{}, { origin: 'https://lms.example.edu' }, { 'access-control-request-method': 'GET' }]) {
+    const options = await app.inject({ method: 'OPTIONS', url: '/health', headers })
+    t.equal(options.statusCode, 204, `OPTIONS without a whole CORS preflight (${Object.keys(headers).join(', ') || 'no headers'}) is plain OPTIONS, not a text/plain 400`)
+  }
   t.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200, 'and the server is healthy after')
 })
 

@@ -193,6 +193,11 @@ await onEachDatabase(t, async (t, database) => {
       assertFetchedProblem(t, await post(vcRequestUrl, { verifiablePresentation: await presentation(holder, [], { challenge, domain: origin, claimedHolder: null }) }), 422, 'presentation-rejected')
       assertFetchedProblem(t, await post(vcRequestUrl, { verifiablePresentation: await presentation(holder, [], { challenge, domain: origin, claimedHolder: 'did:web:example.org' }) }), 422, 'presentation-rejected')
       assertFetchedProblem(t, await post(vcRequestUrl, { verifiablePresentation: { type: ['VerifiableCredential'] } }), 400, 'not-a-credential')
+      for (const notAnObject of [null, 'a presentation', [{}], 42]) {
+        const reply = await post(vcRequestUrl, { verifiablePresentation: notAnObject })
+        assertFetchedProblem(t, reply, 400, 'validation-failed')
+        t.match(reply.body.errors, [{ pointer: '/verifiablePresentation' }], `${JSON.stringify(notAnObject)} is not a presentation`)
+      }
       assertFetchedProblem(t, await post(`${origin}/exchanges/${'A'.repeat(43)}`, {}), 404, 'not-found')
       assertFetchedProblem(t, await post(`${origin}/exchanges/short`, {}), 400, 'validation-failed')
     })

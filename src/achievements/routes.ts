@@ -25,8 +25,10 @@ const ALIGNMENT_TARGET_TYPES = [
 
 /** One of the spec's values, or `ext:` and a name, as the OB 3.0 schema's extensible enumerations allow. */
 function extensibleEnum(values: readonly [string, ...string[]], what: string) {
-  const message = `expected an OB 3.0 ${what} (${values.join(', ')}) or ext: followed by letters, digits, '.', '-' or '_'`
-  return z.union([z.enum(values), z.string().max(100).regex(/^ext:[A-Za-z0-9.\-_]+$/)], { error: message })
+  const message = `expected an OB 3.0 ${what} (${values.join(', ')}) or ext: followed by letters, digits, '.', '-' or '_', not starting with '-'`
+  // The official schema's `(ext:)[a-z|A-Z|0-9|.|-|_]+` reads `|-|` as a range (just '|'): '-' may not come right after
+  // `ext:`. Anything looser stores an achievement whose every credential then fails the schema check.
+  return z.union([z.enum(values), z.string().max(100).regex(/^ext:[A-Za-z0-9._][A-Za-z0-9.\-_]*$/)], { error: message })
 }
 
 /** Text sent as a data: URI: 256 KiB of URL-encoded SVG can take three characters a byte. */

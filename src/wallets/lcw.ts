@@ -44,6 +44,10 @@ export async function participate(ctx: ServiceContext, verifier: Verifier, excha
   if (Object.keys(body).length === 0) return presentationRequest(ctx, exchangeId)
   const wrapped = body.verifiablePresentation !== undefined
   const vp = wrapped ? body.verifiablePresentation : body
+  if (typeof vp !== 'object' || vp === null || Array.isArray(vp)) {
+    throw new AppError('validation-failed', 400, 'the request body is not valid: /verifiablePresentation expected a presentation (an object)',
+      [{ pointer: '/verifiablePresentation', message: 'expected a presentation (an object)', in: 'body' }])
+  }
   const report = await verifyPresentation(verifier, vp, {
     challenge: challengeOf(exchangeId), ...(statedDomain(vp) !== undefined && { domain: ctx.publicUrl })
   }).catch(invalidInput)
