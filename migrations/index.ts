@@ -4,10 +4,14 @@ import * as m0001 from './0001_initial.js'
 import * as m0002 from './0002_issuing.js'
 import * as m0003 from './0003_status_lists.js'
 import * as m0004 from './0004_wallets.js'
+import * as m0005 from './0005_jobs.js'
+import * as m0006 from './0006_events_webhooks.js'
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_issuing': m0002,
   '0003_status_lists': m0003,
-  '0004_wallets': m0004
+  '0004_wallets': m0004,
+  '0005_jobs': m0005,
+  '0006_events_webhooks': m0006
 }

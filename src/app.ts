@@ -23,6 +23,8 @@ import { loggerOptions } from './http/logging.js'
 import { registerOpenApi } from './http/openapi.js'
 import { requestValidatorCompiler } from './http/validation.js'
 import { adminIssuerRoutes, publicIssuerRoutes } from './issuers/routes.js'
+import { jobRoutes } from './jobs/routes.js'
+import { createJobWorker, DEFAULT_WORKER_SETTINGS, type JobWorker, type WorkerSettings } from './jobs/worker.js'
 import { adminRecipientRoutes } from './recipients/routes.js'
 import { publicStatusRoutes } from './status/routes.js'
 import { fetchPolicyFromConfig } from './http/guarded-fetch.js'
@@ -31,6 +33,8 @@ import { localDocuments } from './verify/local-documents.js'
 import { createVerifier } from './verify/pipeline.js'
 import { verifyRoutes } from './verify/routes.js'
 import { adminClaimRoutes, publicWalletRoutes } from './wallets/routes.js'
+import { startDispatcher, type Dispatcher } from './webhooks/dispatcher.js'
+import { webhookRoutes } from './webhooks/routes.js'
 
 export interface AppDeps {
   config: Config
@@ -42,7 +46,21 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger']
   /** Where verification fetches foreign documents; default: the network through the SSRF guard (tests pass fixtures). */
   fetchDocument?: DocumentFetcher
+  /** Jobs: `autoStart: false` leaves the worker stopped (tests start it); smaller chunks and shorter leases for tests. */
+  jobs?: { autoStart?: boolean; chunkSize?: number; worker?: Partial<WorkerSettings> }
+  /** Overrides the webhook dispatcher's pace (tests): poll interval, attempt timeout (10 s), attempts in flight, fan-out batch. */
+  webhooks?: Partial<WebhookPace>
 }
+
+interface WebhookPace {
+  pollMs: number
+  timeoutMs: number
+  concurrency: number
+  fanOutBatch: number
+}
+
+/** A 2xx within 10 s is a delivery (CONTRACT.md); a few attempts at once keep slow receivers from holding up the rest. */
+const WEBHOOK_PACE: WebhookPace = { pollMs: 500, timeoutMs: 10_000, concurrency: 8, fanOutBatch: 1000 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -54,6 +72,8 @@ function isAuthenticatedPath(url: string): boolean {
 declare module 'fastify' {
   interface FastifyInstance {
     canonicalizationStats(): Promise<CanonicalizationStats>
+    /** This process's job worker: it starts when the app is ready and stops when it closes. */
+    jobWorker: JobWorker
   }
 }
 
@@ -133,11 +153,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     for (const route of routes) await scope.register(route)
   }
   const claims = { ttlMs: config.LANYARD_CLAIM_TTL_HOURS * 3_600_000 }
+  const webhookPace = { ...WEBHOOK_PACE, ...deps.webhooks }
+  const webhookPolicy = { ...fetchPolicyFromConfig(config.LANYARD_ALLOW_PRIVATE_FETCH), timeoutMs: webhookPace.timeoutMs }
+  const jobWorker = createJobWorker(ctx, { ...DEFAULT_WORKER_SETTINGS, ...deps.jobs?.worker }, app.log)
+  app.decorate('jobWorker', jobWorker)
+  if (deps.jobs?.autoStart !== false) app.addHook('onReady', async () => jobWorker.start())
+  app.addHook('onClose', () => jobWorker.stop())
   await app.register(authenticated(
     adminIssuerRoutes(ctx), adminAchievementRoutes(ctx), adminCredentialRoutes(ctx, claims), adminClaimRoutes(ctx, claims), adminRecipientRoutes(ctx),
-    apiKeyRoutes(ctx), auditRoutes(ctx)
+    apiKeyRoutes(ctx), auditRoutes(ctx), webhookRoutes(ctx, webhookPolicy),
+    jobRoutes(ctx, { bodyLimit: config.LANYARD_JOB_BODY_LIMIT, chunkSize: deps.jobs?.chunkSize ?? 250, onQueued: jobWorker.wake })
   ), { prefix: '/v1' })
   await app.register(authenticated(vcApiIssueRoutes(ctx)))
+
+  // Deliveries start when the app is ready and stop (attempts in flight finishing) when it closes.
+  let dispatcher: Dispatcher | undefined
+  app.addHook('onReady', async () => {
+    dispatcher = startDispatcher({
+      ...webhookPace, db: deps.db, keyring: deps.keyring, log: app.log.child({ module: 'webhooks' }),
+      policy: webhookPolicy, retryDelaysMs: config.LANYARD_WEBHOOK_RETRY_DELAYS_MS
+    })
+  })
+  app.addHook('onClose', async () => dispatcher?.stop())
 
   return app
 }

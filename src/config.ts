@@ -15,6 +15,12 @@ const base64Key32 = z.string().refine((value) => Buffer.from(value, 'base64').le
 
 const positiveInt = z.coerce.number().int().positive()
 
+/** A comma-separated list of waits in ms, e.g. 5000,30000. */
+const delayList = z.string()
+  .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'expected comma-separated whole numbers of milliseconds, e.g. 5000,30000')
+  .transform((value) => value.split(',').map(Number))
+  .pipe(z.array(z.number().int().positive('expected waits of at least 1 ms').max(604_800_000, 'expected waits of at most a week')).max(20, 'expected at most 20 retries'))
+
 /** The Bitstring Status List spec's minimum list length: fewer entries would let a list read reveal which credential is checked. */
 export const MIN_STATUS_LIST_SIZE = 131_072
 
@@ -37,12 +43,16 @@ export const configSchema = z.object({
   NODE_ENV: z.string().optional(),
   /** Largest accepted request body, in bytes. */
   BODY_LIMIT: positiveInt.default(1_048_576),
+  /** Largest body of POST /v1/jobs (JSON or CSV), in bytes: 64 MiB holds 100,000 rows. */
+  LANYARD_JOB_BODY_LIMIT: positiveInt.default(67_108_864),
   /** Requests per minute per client address on the public (unauthenticated) routes. */
   PUBLIC_RATE_LIMIT: positiveInt.default(600),
   /** Threads that sign Data Integrity proofs (one per core by default); 0 signs on the event loop. */
   LANYARD_SIGNING_THREADS: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
   /** How long a wallet claim (POST /v1/credentials/:id/claims, or deliver: true on issue) stays open, in hours. */
   LANYARD_CLAIM_TTL_HOURS: positiveInt.max(8760).default(168),
+  /** The waits before each retry of a webhook delivery that failed, in ms; after the last retry fails, the delivery is failed. */
+  LANYARD_WEBHOOK_RETRY_DELAYS_MS: delayList.default([5_000, 30_000, 120_000, 600_000, 3_600_000, 21_600_000, 86_400_000]),
   /**
    * The issuing statements run as named prepared statements (planned once per connection). A pooler that hands one
    * session's statements to another connection (PgBouncer in transaction mode before 1.21) needs this off.

@@ -88,7 +88,7 @@ await onEachDatabase(t, async (t, database) => {
     credentials: [{
       id: options.id ?? randomUUID(), identityType: 'email', identity: email, achievement_id: badge.id, issuer_key_id: key.id,
       format: 'vc-jwt', jwt_alg: 'EdDSA', signed: `signed for ${email}`, valid_from: new Date(), valid_until: null,
-      status_list_id: null, status_list_index: null
+      status_list_id: null, status_list_index: null, event: { email }
     }],
     audit: { actor: 'test', requestId: `request for ${email}` }
   })

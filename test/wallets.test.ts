@@ -138,6 +138,10 @@ await onEachDatabase(t, async (t, database) => {
     t.equal(row.original_credential_id, issued.id, 'linked to its original')
     const claim = await db.selectFrom('claims').selectAll().where('id', '=', issued.claim.id).executeTakeFirstOrThrow()
     t.match(claim, { used_by: 'lcw', copy_credential_id: row.id })
+    const accepted = await db.selectFrom('events').select(['issuer_id', 'data']).where('type', '=', 'claim.accepted')
+      .where(({ ref }) => ref('data', '->>').key('claimId'), '=', issued.claim.id).execute()
+    t.match(accepted, [{ issuer_id: issuer.id, data: { credentialId: issued.id, copyCredentialId: row.id, wallet: 'lcw', holder: holder.did, copyUrl: copy.id } }],
+      'claim.accepted is in the outbox, written with the redemption')
     t.equal(Object.values(claim).filter((v) => typeof v === 'string' && issued.claim.claimUrl.includes(v) && v.length > 20).length, 0, 'the token is not stored')
     delivered.push({ original: issued.credential, copy })
 

@@ -3,7 +3,10 @@ import { recordAuditEvents } from '../audit/store.js'
 import type { Caller, ServiceContext } from '../context.js'
 import { actorOf, issuerScope } from '../http/auth.js'
 import { AppError, type FieldError } from '../http/errors.js'
+import { eventsCommitted } from '../events/notify.js'
+import { appendEvents } from '../events/store.js'
 import { setStatusBits } from '../status/store.js'
+import { credentialRevokedData } from './events.js'
 import { findCredentialsByIds, lockActiveCopies, lockCredentials, markRevoked } from './store.js'
 import { credentialView, type CredentialView } from './view.js'
 
@@ -53,6 +56,10 @@ export async function revokeCredentials(
       },
       requestId: caller.requestId
     })))
+    await appendEvents(trx, toRevoke.map((row) => ({
+      type: 'credential.revoked', issuerId: row.issuer_id, data: credentialRevokedData(ctx.publicUrl, row, reason)
+    })))
   })
+  eventsCommitted(ctx.db)
   return (await findCredentialsByIds(ctx.db, ids)).map((row) => credentialView(ctx, row))
 }

@@ -23,7 +23,7 @@ import { claimOptionsSchema, claimView } from '../wallets/routes.js'
 
 const TAGS = ['Credentials']
 
-const recipient = z.strictObject({
+export const recipient = z.strictObject({
   email: z.email().max(320).optional().describe('published only as a salted SHA-256 hash (IdentityObject)'),
   did: z.string().max(2048).regex(/^did:[a-z0-9]+:\S+$/, 'expected a DID (did:method:…)').optional().describe('becomes credentialSubject.id'),
   url: httpUrl.optional().describe('becomes credentialSubject.id'),
@@ -66,15 +66,15 @@ function validityIsOrdered(award: { validFrom?: string; validUntil?: string }): 
 }
 const validityRule = { message: 'validUntil must be later than validFrom (or than now)', path: ['validUntil'], when: (payload: { issues: unknown[] }) => payload.issues.length === 0 }
 
-const proofFields = {
+export const proofFields = {
   format: z.enum(['eddsa-rdfc-2022', 'Ed25519Signature2020', 'vc-jwt']).default('eddsa-rdfc-2022')
     .describe('eddsa-rdfc-2022 (Data Integrity, default), Ed25519Signature2020 (legacy Data Integrity) or vc-jwt'),
   jwtAlg: z.enum(['RS256', 'ES256', 'EdDSA']).optional().describe('vc-jwt only; default RS256, the algorithm OB 3.0 requires verifiers to support')
 }
-const jwtAlgRule = {
+export const jwtAlgRule = {
   message: 'jwtAlg applies to format vc-jwt only', path: ['jwtAlg'], when: (payload: { issues: unknown[] }) => payload.issues.length === 0
 }
-const jwtAlgFits = (body: { format: string; jwtAlg?: string }) => body.jwtAlg === undefined || body.format === 'vc-jwt'
+export const jwtAlgFits = (body: { format: string; jwtAlg?: string }) => body.jwtAlg === undefined || body.format === 'vc-jwt'
 
 const deliver = z.union([z.boolean(), claimOptionsSchema]).optional()
   .describe('true (or { txCode: true }): also create a wallet claim for each credential, returned as its `claim`')
@@ -84,7 +84,7 @@ const issueBody = z.strictObject({ achievementId: z.uuid(), recipient, ...proofF
   .refine(jwtAlgFits, jwtAlgRule)
   .meta({ id: 'IssueCredential' })
 
-const batchItem = z.strictObject({ recipient, ...awardFields }).refine(validityIsOrdered, validityRule)
+export const batchItem = z.strictObject({ recipient, ...awardFields }).refine(validityIsOrdered, validityRule)
 const batchBody = z.strictObject({
   achievementId: z.uuid(),
   ...proofFields,
@@ -92,7 +92,7 @@ const batchBody = z.strictObject({
   items: z.array(batchItem).min(1).max(1000).describe('up to 1000 awards, issued all or nothing')
 }).refine(jwtAlgFits, jwtAlgRule).meta({ id: 'IssueCredentialBatch' })
 
-const idempotencyHeaders = z.looseObject({
+export const idempotencyHeaders = z.looseObject({
   'idempotency-key': z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'expected 1–255 visible ASCII characters').optional()
     .describe('a retry with the same key and body returns the same credentials; the same key with another body answers 409')
 })
@@ -125,14 +125,14 @@ const listQuery = pageQuery.extend({
   status: z.enum(['active', 'revoked', 'expired']).optional()
 })
 
-const reason = z.string().trim().min(1).max(1000).optional().describe('kept in Lanyard\'s audit log and admin API; never published')
+export const reason = z.string().trim().min(1).max(1000).optional().describe('kept in Lanyard\'s audit log and admin API; never published')
 const revokeBody = z.strictObject({ reason }).meta({ id: 'RevokeCredential' })
 const bulkRevokeBody = z.strictObject({
   ids: z.array(z.uuid()).min(1).max(1000).refine((ids) => new Set(ids).size === ids.length, { message: 'each id once' }),
   reason
 }).meta({ id: 'RevokeCredentials' })
 
-function awardOf(body: z.infer<typeof batchItem>): AwardInput {
+export function awardOf(body: z.infer<typeof batchItem>): AwardInput {
   return {
     recipient: body.recipient,
     ...(body.validFrom !== undefined ? { validFrom: new Date(body.validFrom) } : {}),
@@ -143,7 +143,7 @@ function awardOf(body: z.infer<typeof batchItem>): AwardInput {
 }
 
 /** The requested proof; RS256 is the JWT default because OB 3.0 requires verifiers to support it. */
-function proofOf(body: { format: CredentialFormat; jwtAlg?: JwtAlg }): ProofRequest {
+export function proofOf(body: { format: CredentialFormat; jwtAlg?: JwtAlg }): ProofRequest {
   return { format: body.format, jwtAlg: body.jwtAlg ?? 'RS256' }
 }
 

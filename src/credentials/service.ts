@@ -19,6 +19,8 @@ import { keyAlgorithmFor, signCredential, type ProofRequest, type SignedCredenti
 import { inProcessSigner } from '../crypto/proof-pool.js'
 import { issuingContext } from './issuing-context.js'
 import { issueWriterOf } from './issue-writer.js'
+import { credentialIssuedData } from './events.js'
+import { eventsCommitted } from '../events/notify.js'
 import {
   findCredential, findCredentialsByIds, listCredentials as listCredentialRows, type CredentialStatusFilter, type IssuingContext
 } from './store.js'
@@ -133,11 +135,15 @@ async function issueFrom(
       valid_from: item.award.validFrom,
       valid_until: item.award.validUntil ?? null,
       status_list_id: statusEntries[index]!.listId,
-      status_list_index: statusEntries[index]!.index
+      status_list_index: statusEntries[index]!.index,
+      event: credentialIssuedData(ctx.publicUrl, { id: item.id, issuerId: issuer.id, achievementId: achievement.id, recipient: item.recipient })
     })),
     audit: { actor: scope, requestId: caller.requestId }
   })
-  if (rows !== undefined) return { credentials: await mapInSlices(rows, (row) => credentialView(ctx, row)), replayed: false }
+  if (rows !== undefined) {
+    eventsCommitted(ctx.db)
+    return { credentials: await mapInSlices(rows, (row) => credentialView(ctx, row)), replayed: false }
+  }
   // Nothing written: a concurrent request with the same key won (answer what it made, or 409 if its body differed),
   // or what these credentials were built from changed (the status entries they took stay unused: gaps, bits clear).
   if (idempotency !== undefined) {

@@ -1,6 +1,7 @@
 // SQL for issued credentials and the idempotency records that make retries safe.
 import { sql, type Insertable, type Selectable } from 'kysely'
 import { RECORD_COLUMNS, type AchievementRecord } from '../achievements/store.js'
+import { appendEventsFrom } from '../events/store.js'
 import type {
   CredentialRow, CredentialsTable, Db, IdempotencyKeysTable, IssuerKeyRow, IssuerRow, KeyAlgorithm, RecipientIdentityType
 } from '../db/schema.js'
@@ -82,15 +83,21 @@ export interface IssuedWrite {
   /** Claimed in the same statement; when another request holds it, nothing is written. */
   idempotency?: { scope: string; key: string; requestHash: string }
   recipients: { id: string; identityType: RecipientIdentityType; identity: string; name: string | null; externalId: string | null }[]
-  credentials: (Omit<NewCredentialRow, 'issuer_id' | 'recipient_id'> & { identityType: RecipientIdentityType; identity: string })[]
+  credentials: (Omit<NewCredentialRow, 'issuer_id' | 'recipient_id'> & {
+    identityType: RecipientIdentityType
+    identity: string
+    /** The data of its credential.issued event, appended by the same statement. */
+    event: Record<string, unknown>
+  })[]
   audit: { actor: string; requestId: string | null }
 }
 
 /**
  * Writes an issue in one statement (atomic on its own): checks that the achievement, issuer and key it was built from
  * are unchanged and the key still active, claims the Idempotency-Key, upserts the recipients (a name or external id
- * given now replaces the stored one), inserts the credentials and an audit event for each. One round trip instead of
- * six: on a busy instance, each statement costs the event loop a socket write and a reply to parse.
+ * given now replaces the stored one), inserts the credentials, and an audit event and an outbox event (credential.issued)
+ * for each. One round trip instead of seven: on a busy instance, each statement costs the event loop a socket write and
+ * a reply to parse.
  * Answers the credential rows in the order given, or undefined when nothing was written: a concurrent request holds
  * the Idempotency-Key, or what the credentials were built from changed since it was read.
  */
@@ -156,7 +163,7 @@ export async function insertIssuedGroup(db: Db, writes: IssuedWrite[]): Promise<
       select c.*, allowed.issuer_id, allowed.actor, allowed.request_id, recipient.id as recipient_id
       from jsonb_to_recordset(${JSON.stringify(credentials)}::jsonb) as c(
         n integer, id uuid, achievement_id uuid, issuer_key_id uuid, format text, jwt_alg text, signed text, valid_from timestamptz,
-        valid_until timestamptz, status_list_id uuid, status_list_index integer, identity_type text, identity text)
+        valid_until timestamptz, status_list_id uuid, status_list_index integer, identity_type text, identity text, event jsonb)
       join allowed on allowed.n = c.n
       join recipient on recipient.issuer_id = allowed.issuer_id and recipient.identity_type = c.identity_type and recipient.identity = c.identity
     ), credential as (
@@ -173,6 +180,8 @@ export async function insertIssuedGroup(db: Db, writes: IssuedWrite[]): Promise<
         jsonb_build_object('achievementId', achievement_id, 'recipientId', recipient_id, 'format', format, 'jwtAlg', jwt_alg),
         request_id
       from c
+    ), event as (
+      ${appendEventsFrom('c', 'credential.issued')}
     )
     select * from credential`.execute(db)
   const byId = new Map(rows.map((row) => [row.id, row]))

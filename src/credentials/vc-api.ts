@@ -13,6 +13,9 @@ import { envelopedCredential } from './publish.js'
 import { keyAlgorithmFor, signCredential, type ProofRequest } from './sign.js'
 import { allocateStatusEntries, credentialStatusEntry } from '../status/service.js'
 import { insertCredentials } from './store.js'
+import { credentialIssuedData } from './events.js'
+import { eventsCommitted } from '../events/notify.js'
+import { appendEvent } from '../events/store.js'
 
 export type W3cCredential = Record<string, unknown> & {
   '@context': unknown[]
@@ -81,7 +84,11 @@ export async function issueW3cCredential(
       actor: actorOf(caller.principal), action: 'credential.issued', issuerId: issuer.id, targetType: 'credential', targetId: id,
       details: { via: 'vc-api', credentialId: typeof credential.id === 'string' ? credential.id : null, format: proof.format }, requestId: caller.requestId
     })
+    await appendEvent(trx, {
+      type: 'credential.issued', issuerId: issuer.id, data: credentialIssuedData(ctx.publicUrl, { id, issuerId: issuer.id, achievementId: null, recipient: null })
+    })
   })
+  eventsCommitted(ctx.db)
   const verifiableCredential = signed.jwt === undefined ? signed.credential : JSON.parse(envelopedCredential(signed.jwt)) as Record<string, unknown>
   return { verifiableCredential }
 }

@@ -185,6 +185,95 @@ export interface Oid4vciNoncesTable {
   created_at: CreatedAt
 }
 
+export interface EventsTable {
+  id: Generated<string>
+  /** One of EVENT_TYPES (src/events/types.ts). */
+  type: string
+  issuer_id: string | null
+  data: Json<Record<string, unknown>>
+  occurred_at: CreatedAt
+  dispatched_at: Timestamp | null
+}
+
+export interface WebhooksTable {
+  id: string
+  /** Null: the admin's, for every issuer's events. */
+  issuer_id: string | null
+  url: string
+  events: Json<string[]>
+  description: string | null
+  sealed_secret: string
+  master_key_id: string
+  created_at: CreatedAt
+  updated_at: Timestamp
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed'
+
+export interface WebhookDeliveriesTable {
+  id: string
+  webhook_id: string
+  event_id: string
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Timestamp | null
+  locked_until: Timestamp | null
+  last_attempt_at: Timestamp | null
+  last_status_code: number | null
+  last_error: string | null
+  created_at: CreatedAt
+}
+
+export type JobType = 'issue' | 'revoke'
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'
+
+export interface JobsTable {
+  id: string
+  type: JobType
+  status: JobStatus
+  /** Null for an admin's revoke job (it may span issuers). */
+  issuer_id: string | null
+  /** The submitter as the auth hook saw them (a Principal): the worker acts with exactly these rights. */
+  principal: Json<Record<string, string>>
+  actor: string
+  request_id: string
+  params: Json<Record<string, unknown>>
+  total: number
+  succeeded: ColumnType<number, number | undefined, number>
+  failed: ColumnType<number, number | undefined, number>
+  error: string | null
+  idempotency_key: string | null
+  request_hash: string | null
+  created_at: CreatedAt
+  started_at: Timestamp | null
+  finished_at: Timestamp | null
+}
+
+export interface JobRowsTable {
+  job_id: string
+  row: number
+  input: Json<Record<string, unknown>>
+}
+
+export interface JobChunksTable {
+  job_id: string
+  chunk: number
+  first_row: number
+  last_row: number
+  done: ColumnType<boolean, boolean | undefined, boolean>
+  attempts: ColumnType<number, number | undefined, number>
+  lease_until: Timestamp | null
+}
+
+export interface JobResultsTable {
+  job_id: string
+  row: number
+  external_id: string | null
+  credential_id: string | null
+  error: string | null
+  created_at: CreatedAt
+}
+
 export interface Database {
   settings: SettingsTable
   issuers: IssuersTable
@@ -199,6 +288,13 @@ export interface Database {
   claims: ClaimsTable
   oid4vci_access_tokens: Oid4vciAccessTokensTable
   oid4vci_nonces: Oid4vciNoncesTable
+  events: EventsTable
+  webhooks: WebhooksTable
+  webhook_deliveries: WebhookDeliveriesTable
+  jobs: JobsTable
+  job_rows: JobRowsTable
+  job_chunks: JobChunksTable
+  job_results: JobResultsTable
 }
 
 /** A database handle or an open transaction: stores accept either, so services compose transactions. */
@@ -214,3 +310,5 @@ export type RecipientRow = Selectable<RecipientsTable>
 export type CredentialRow = Selectable<CredentialsTable>
 export type StatusListRow = Selectable<StatusListsTable>
 export type ClaimRow = Selectable<ClaimsTable>
+export type WebhookRow = Selectable<WebhooksTable>
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>

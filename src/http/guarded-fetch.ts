@@ -1,5 +1,6 @@
-// Outbound GET for foreign documents (credentials, DID documents, status lists), guarded against SSRF.
+// Outbound GET for foreign documents (credentials, DID documents, status lists) and POST for webhooks, guarded against SSRF.
 import { lookup as dnsLookup } from 'node:dns'
+import { lookup as dnsLookupPromise } from 'node:dns/promises'
 import http, { type IncomingMessage } from 'node:http'
 import https from 'node:https'
 import { isIP, type LookupFunction, type TcpNetConnectOpts } from 'node:net'
@@ -96,6 +97,8 @@ function privateAddress(url: string, address: string, verb: 'resolves to' | 'poi
   )
 }
 
+const dnsLookupAll = (host: string) => dnsLookupPromise(host, { all: true })
+
 function tooLarge(url: string, maxBytes: number): FetchRefusedError {
   return new FetchRefusedError('too-large', url, `${url} sent more than ${maxBytes} bytes; Lanyard reads at most ${maxBytes}`)
 }
@@ -127,16 +130,7 @@ export async function guardedFetch(
   options: { accept: string; policy: FetchPolicy; signal?: AbortSignal }
 ): Promise<FetchedDocument> {
   const { accept, policy, signal } = options
-  const deadline = AbortSignal.timeout(policy.timeoutMs)
-  const exchange: Exchange = {
-    accept,
-    policy,
-    allowHttp: policy.allowHttp ?? policy.allowPrivate,
-    isAllowedAddress: policy.isAllowedAddress ?? (policy.allowPrivate ? () => true : isPublicAddress),
-    deadline,
-    callerSignal: signal,
-    signal: signal === undefined ? deadline : AbortSignal.any([signal, deadline])
-  }
+  const exchange = exchangeOf(accept, policy, signal)
   let target = parseUrl(url)
   for (let redirects = 0; ; redirects++) {
     const current = target
@@ -153,6 +147,72 @@ export async function guardedFetch(
     }
     target = outcome
   }
+}
+
+function exchangeOf(accept: string, policy: FetchPolicy, signal: AbortSignal | undefined): Exchange {
+  const deadline = AbortSignal.timeout(policy.timeoutMs)
+  return {
+    accept,
+    policy,
+    allowHttp: policy.allowHttp ?? policy.allowPrivate,
+    isAllowedAddress: policy.isAllowedAddress ?? (policy.allowPrivate ? () => true : isPublicAddress),
+    deadline,
+    callerSignal: signal,
+    signal: signal === undefined ? deadline : AbortSignal.any([signal, deadline])
+  }
+}
+
+export interface PostReply {
+  status: number
+  /** The start of the reply body (at most the bytes asked for), as text: what an operator needs to see why it failed. */
+  excerpt: string
+}
+
+/**
+ * POST `body` under guardedFetch's rules (scheme, every resolved address, one deadline for the whole exchange). A
+ * redirect is an answer like any other, never followed; of the reply body only the first `excerptBytes` are read.
+ * Refusals (including the deadline) are FetchRefusedError.
+ */
+export async function guardedPost(
+  url: string, options: { body: string; headers: Record<string, string>; policy: FetchPolicy; excerptBytes: number }
+): Promise<PostReply> {
+  const exchange = exchangeOf('*/*', options.policy, undefined)
+  const target = parseUrl(url)
+  try {
+    checkTarget(target, exchange)
+    const response = await send(target, exchange, { headers: options.headers, body: options.body })
+    return { status: response.statusCode as number, excerpt: await readExcerpt(response, options.excerptBytes, exchange) }
+  } catch (error) {
+    throw explain(error, target.href, exchange)
+  }
+}
+
+/**
+ * Refuses, as guardedFetch and guardedPost would, a URL they could not reach now: its scheme, and its host's addresses
+ * (literal or resolved). For checking a URL when it is given (a webhook subscription), so the refusal is an answer
+ * rather than a failed delivery later. A name that does not resolve passes: each request checks again.
+ */
+export async function assertReachable(url: string, policy: FetchPolicy): Promise<void> {
+  const exchange = exchangeOf('*/*', policy, undefined)
+  const target = parseUrl(url)
+  checkTarget(target, exchange)
+  const host = hostOf(target)
+  if (isIP(host) !== 0) return
+  const addresses = await dnsLookupAll(host).catch(() => [])
+  const refused = addresses.find(({ address }) => !exchange.isAllowedAddress(address))
+  if (refused !== undefined) throw privateAddress(target.href, refused.address, 'resolves to')
+}
+
+async function readExcerpt(response: IncomingMessage, maxBytes: number, exchange: Exchange): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  // Leaving the loop destroys the reply: the rest of a large body is never read.
+  for await (const chunk of addAbortSignal(exchange.signal, response) as AsyncIterable<Buffer>) {
+    chunks.push(chunk)
+    size += chunk.length
+    if (size >= maxBytes) break
+  }
+  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8')
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
@@ -180,6 +240,11 @@ async function fetchOnce(target: URL, exchange: Exchange): Promise<FetchedDocume
   return { url: target.href, status, contentType: response.headers['content-type'] ?? '', body }
 }
 
+/** The URL's host as an address or name: an IPv6 literal without its brackets. */
+function hostOf(target: URL): string {
+  return target.hostname.replace(/^\[(.*)\]$/, '$1')
+}
+
 /** Scheme and literal-IP checks: a literal address never goes through lookup, so it is checked here, before connecting. */
 function checkTarget(target: URL, exchange: Exchange): void {
   if (target.protocol !== 'https:' && !(exchange.allowHttp && target.protocol === 'http:')) {
@@ -189,15 +254,22 @@ function checkTarget(target: URL, exchange: Exchange): void {
       `${target.href} is not an https URL; Lanyard fetches only https (plain http only when LANYARD_ALLOW_PRIVATE_FETCH=true)`
     )
   }
-  const host = target.hostname.replace(/^\[(.*)\]$/, '$1')
+  const host = hostOf(target)
   if (isIP(host) !== 0 && !exchange.isAllowedAddress(host)) throw privateAddress(target.href, host, 'points at')
 }
 
-function send(target: URL, exchange: Exchange): Promise<IncomingMessage> {
+/** A POST's headers and body; a GET sends none. */
+interface Outgoing {
+  headers: Record<string, string>
+  body: string
+}
+
+function send(target: URL, exchange: Exchange, outgoing?: Outgoing): Promise<IncomingMessage> {
   const request = target.protocol === 'https:' ? https.request : http.request
   // autoSelectFamily is passed on to the socket, though RequestOptions does not list it.
   const options: https.RequestOptions & Pick<TcpNetConnectOpts, 'autoSelectFamily'> = {
-    headers: { accept: exchange.accept, 'accept-encoding': 'identity' },
+    method: outgoing === undefined ? 'GET' : 'POST',
+    headers: { accept: exchange.accept, 'accept-encoding': 'identity', ...outgoing?.headers },
     // A fresh socket per request: a pooled one would skip the lookup, and so the address check.
     agent: false,
     // Makes the socket ask lookup for all addresses, so every one of them is checked.
@@ -206,7 +278,7 @@ function send(target: URL, exchange: Exchange): Promise<IncomingMessage> {
     signal: exchange.signal
   }
   return new Promise((resolve, reject) => {
-    request(target, options).once('response', resolve).once('error', reject).end()
+    request(target, options).once('response', resolve).once('error', reject).end(outgoing?.body)
   })
 }
 

@@ -7,6 +7,7 @@ import { credentialDocument, credentialState } from '../credentials/view.js'
 import { findIssuingContext, insertCredentials, lockCredentials } from '../credentials/store.js'
 import { signCredential, type ProofRequest } from '../credentials/sign.js'
 import type { ClaimRow, CredentialRow, Db } from '../db/schema.js'
+import { appendEvent } from '../events/store.js'
 import { AppError } from '../http/errors.js'
 import { signerFor } from '../issuers/service.js'
 import { achievementCredentialErrors } from '../ob3/schema.js'
@@ -86,8 +87,10 @@ export async function prepareHolderCopy(ctx: ServiceContext, original: Credentia
   }
 }
 
-/** Writes a prepared copy for a claim just redeemed in the same transaction, with its audit event. */
-export async function writeHolderCopy(trx: Db, prepared: PreparedCopy, claim: ClaimRow, holderDid: string, requestId: string): Promise<void> {
+/** Writes a prepared copy for a claim just redeemed in the same transaction, with its audit event and claim.accepted. */
+export async function writeHolderCopy(
+  trx: Db, publicUrl: string, prepared: PreparedCopy, claim: ClaimRow, holderDid: string, requestId: string
+): Promise<void> {
   // Revocation locks the original first, so a copy is never written beside a revocation that would miss it.
   const [original] = await lockCredentials(trx, [claim.credential_id])
   /* c8 ignore next: only a revocation landing between preparing and writing the copy reaches this */
@@ -97,5 +100,12 @@ export async function writeHolderCopy(trx: Db, prepared: PreparedCopy, claim: Cl
   await recordAuditEvent(trx, {
     actor: `wallet:${claim.used_by}`, action: 'credential.issued', issuerId: claim.issuer_id, targetType: 'credential', targetId: prepared.row.id,
     details: { originalCredentialId: claim.credential_id, claimId: claim.id, holder: holderDid, format: prepared.row.format }, requestId
+  })
+  await appendEvent(trx, {
+    type: 'claim.accepted', issuerId: claim.issuer_id,
+    data: {
+      claimId: claim.id, credentialId: claim.credential_id, achievementId: prepared.row.achievement_id, issuerId: claim.issuer_id,
+      wallet: claim.used_by, holder: holderDid, copyCredentialId: prepared.row.id, copyUrl: `${publicUrl}/credentials/${prepared.row.id}`
+    }
   })
 }

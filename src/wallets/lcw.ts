@@ -63,7 +63,7 @@ export async function participate(ctx: ServiceContext, verifier: Verifier, excha
     const redeemed = await redeemClaim(trx, claim.id, 'lcw')
     // Another request redeemed it (or it expired) while this one verified and signed: nothing is written.
     if (redeemed === undefined) throw new AppError('claim-used', 410, 'this claim was used or expired a moment ago; nothing was issued')
-    await writeHolderCopy(trx, copy, redeemed, holder, requestId)
+    await writeHolderCopy(trx, ctx.publicUrl, copy, redeemed, holder, requestId)
   })
   const verifiablePresentation = { '@context': [VC_V2_CONTEXT], type: ['VerifiablePresentation'], verifiableCredential: [copy.delivered] }
   return wrapped ? { verifiablePresentation } : verifiablePresentation

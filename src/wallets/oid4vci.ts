@@ -177,7 +177,7 @@ export async function credentialRequest(ctx: ServiceContext, fetch: DocumentFetc
   await ctx.db.transaction().execute(async (trx) => {
     if (!await useNonce(trx, holder.nonce)) throw new OAuthError('invalid_nonce', 'the nonce in the key proof is not a current c_nonce: get a new one from the nonce endpoint')
     if (!await useAccessToken(trx, tokenHash)) throw invalidToken('the access token was used a moment ago')
-    await writeHolderCopy(trx, copy, claim, holder.did, requestId)
+    await writeHolderCopy(trx, ctx.publicUrl, copy, claim, holder.did, requestId)
   })
   return ask.draft13 ? { credential: copy.delivered } : { credentials: [{ credential: copy.delivered }] }
 }

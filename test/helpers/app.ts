@@ -9,7 +9,7 @@ import { Kysely } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.js'
+import { buildApp, type AppDeps } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createKeyring, type Keyring } from '../../src/crypto/keyring.js'
 import { openDatabase, type DatabaseKind } from '../../src/db/database.js'
@@ -102,11 +102,11 @@ export const TEST_MASTER_KEY = randomBytes(32)
 export async function buildTestApp(
   t: Test,
   database: TestDatabase,
-  options: { env?: Record<string, string>; masterKey?: Buffer; fetchDocument?: DocumentFetcher } = {}
+  options: { env?: Record<string, string>; masterKey?: Buffer; fetchDocument?: DocumentFetcher; jobs?: AppDeps['jobs'] } = {}
 ): Promise<TestApp> {
   const config = loadConfig({ PUBLIC_URL: 'https://badges.example.edu', LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', ...options.env })
   const keyring = createKeyring(options.masterKey ?? TEST_MASTER_KEY)
-  const app = await buildApp({ config, db: database.db, keyring, adminTokenHash: hashToken(ADMIN_TOKEN), logger: false, ...(options.fetchDocument && { fetchDocument: options.fetchDocument }) })
+  const app = await buildApp({ config, db: database.db, keyring, adminTokenHash: hashToken(ADMIN_TOKEN), logger: false, ...(options.fetchDocument && { fetchDocument: options.fetchDocument }), ...(options.jobs && { jobs: options.jobs }) })
   t.teardown(() => app.close())
   await app.ready()
   return { app, db: database.db, kind: database.kind, config, keyring }

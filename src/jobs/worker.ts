@@ -1,0 +1,91 @@
+// The job worker: claims one chunk at a time from the database queue and does it, until stopped. One chunk at a time per
+// process is the jobs' bounded share of the signing threads: single issues and /health are never queued behind a job.
+import type { FastifyBaseLogger } from 'fastify'
+import type { ServiceContext } from '../context.js'
+import { processChunk } from './chunk.js'
+import { claimChunk, failJob, releaseChunk } from './store.js'
+
+export interface WorkerSettings {
+  /** How long a claimed chunk is the claimer's; past it (the worker died) another worker takes the chunk. */
+  leaseMs: number
+  /** How often an idle worker looks for work (a job submitted to this process wakes it at once). */
+  pollMs: number
+  /** Tries of a chunk that keeps failing (a database or signing fault) before its job fails. */
+  maxAttempts: number
+  /** Wait before a failed chunk is tried again. */
+  retryDelayMs: number
+}
+
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { leaseMs: 120_000, pollMs: 1_000, maxAttempts: 5, retryDelayMs: 5_000 }
+
+export interface JobWorker {
+  /** Starts the loop (again after stop). */
+  start(): void
+  /** Stops after the chunk in hand is done. */
+  stop(): Promise<void>
+  /** Looks for work now rather than at the next poll. */
+  wake(): void
+  /** Claims and does one chunk; false when there was none. */
+  runOnce(): Promise<boolean>
+}
+
+export function createJobWorker(ctx: ServiceContext, settings: WorkerSettings, log: FastifyBaseLogger): JobWorker {
+  let running = false
+  let loop: Promise<void> = Promise.resolve()
+  let wakeUp: (() => void) | undefined
+
+  async function runOnce(): Promise<boolean> {
+    const chunk = await claimChunk(ctx.db, settings.leaseMs)
+    if (chunk === undefined) return false
+    try {
+      await processChunk(ctx, chunk)
+    } catch (error) {
+      log.error({ err: error, jobId: chunk.job_id, chunk: chunk.chunk, attempt: chunk.attempts }, 'a job chunk failed')
+      if (chunk.attempts >= settings.maxAttempts) {
+        await failJob(ctx.db, chunk.job_id, `chunk ${chunk.chunk} could not be done in ${chunk.attempts} attempts (see the server log)`)
+      } else {
+        await releaseChunk(ctx.db, chunk.job_id, chunk.chunk, settings.retryDelayMs)
+      }
+    }
+    return true
+  }
+
+  const idle = () => new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, settings.pollMs)
+    wakeUp = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+  })
+
+  async function run(): Promise<void> {
+    while (running) {
+      let worked = false
+      try {
+        worked = await runOnce()
+      } catch (error) {
+        // The database is away: keep polling, it may come back.
+        log.error({ err: error }, 'the job worker could not reach the database')
+      }
+      if (!worked && running) await idle()
+      wakeUp = undefined
+    }
+  }
+
+  return {
+    start() {
+      if (running) return
+      running = true
+      loop = run()
+    },
+    async stop() {
+      running = false
+      wakeUp?.()
+      await loop
+    },
+    wake() {
+      wakeUp?.()
+    },
+    runOnce
+  }
+}
