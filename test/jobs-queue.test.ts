@@ -3,7 +3,7 @@
 import { sql } from 'kysely'
 import t from 'tap'
 import { issueCredentials } from '../src/credentials/service.js'
-import { awardOf, proofOf } from '../src/credentials/routes.js'
+import { awardOf, proofOf } from '../src/credentials/award-input.js'
 import type { ServiceContext } from '../src/context.js'
 import { inProcessSigner } from '../src/crypto/proof-pool.js'
 import { openDatabase } from '../src/db/database.js'

@@ -4,77 +4,26 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ServiceContext } from '../context.js'
 import { jsonArrayStream } from '../event-loop.js'
-import type { CredentialFormat, CredentialRow, JwtAlg } from '../db/schema.js'
+import type { CredentialRow } from '../db/schema.js'
 import { callerOf } from '../http/auth.js'
 import { AppError } from '../http/errors.js'
-import { BEARER, binaryBody, httpUrl, idParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
+import { BEARER, binaryBody, idParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
 import { credentialPage } from '../pages/credential-page.js'
 import type { Verifier } from '../verify/pipeline.js'
 import { decodeVcJwt } from '../verify/vc-jwt.js'
 import { badgeImage, hasPngBadge } from './badge-image.js'
 import { negotiateCredential } from './publish.js'
-import { getCredential, issueCredentials, listCredentials, publishedCredential, type AwardInput } from './service.js'
+import { getCredential, issueCredentials, listCredentials, publishedCredential } from './service.js'
 import { revokeCredentials } from './revoke.js'
 import type { IdempotencyRequest } from './idempotency.js'
-import type { ProofRequest } from './sign.js'
 import { issueW3cCredential } from './vc-api.js'
+import {
+  awardFields, awardOf, batchItem, idempotencyHeaders, jwtAlgFits, jwtAlgRule, proofFields, proofOf, reason, recipient, storable, validityIsOrdered, validityRule
+} from './award-input.js'
 import { deliverClaims, type ClaimSettings } from '../wallets/claims.js'
 import { claimOptionsSchema, claimView } from '../wallets/routes.js'
 
 const TAGS = ['Credentials']
-
-export const recipient = z.strictObject({
-  email: z.email().max(320).optional().describe('published only as a salted SHA-256 hash (IdentityObject)'),
-  did: z.string().max(2048).regex(/^did:[a-z0-9]+:\S+$/, 'expected a DID (did:method:…)').optional().describe('becomes credentialSubject.id'),
-  url: httpUrl.optional().describe('becomes credentialSubject.id'),
-  name: z.string().trim().min(1).max(200).optional().describe('shown in the credential as credentialSubject.name'),
-  externalId: z.string().trim().min(1).max(200).optional().describe('the LMS\'s own id for this learner; never published')
-}).refine((value) => [value.email, value.did, value.url].filter((v) => v !== undefined).length === 1, {
-  message: 'give exactly one of email, did or url',
-  when: (payload) => payload.issues.length === 0
-}).meta({ id: 'Recipient' })
-
-const evidence = z.strictObject({
-  id: httpUrl.optional().describe('where the evidence can be seen'),
-  name: z.string().trim().min(1).max(500).optional(),
-  description: z.string().trim().min(1).max(10_000).optional(),
-  narrative: z.string().trim().min(1).max(20_000).optional(),
-  genre: z.string().trim().min(1).max(200).optional(),
-  audience: z.string().trim().min(1).max(200).optional()
-})
-
-/** PostgreSQL's calendar has no year 0, and the dates are stored: the first instant it can hold. */
-const FIRST_STORABLE_INSTANT = Date.parse('0001-01-01T00:00:00Z')
-function storable(dateTime: z.ZodISODateTime) {
-  // Not `>=`: a value that is no date-time at all (NaN) is the format check's to report, once.
-  return dateTime.refine((value) => !(Date.parse(value) < FIRST_STORABLE_INSTANT), { message: 'expected a date-time from year 1 (0001-01-01T00:00:00Z) on' })
-}
-const dateTime = storable(z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time with a time zone, e.g. 2026-01-31T12:00:00Z' }))
-
-const awardFields = {
-  validFrom: dateTime.optional().describe('default: now'),
-  validUntil: dateTime.optional().describe('when the badge expires; default: never'),
-  narrative: z.string().trim().min(1).max(20_000).optional().describe('how this learner earned it'),
-  evidence: z.array(evidence).max(50).optional()
-}
-
-/** validUntil must come after validFrom (or after now, when validFrom is left to default). */
-function validityIsOrdered(award: { validFrom?: string; validUntil?: string }): boolean {
-  if (award.validUntil === undefined) return true
-  const from = award.validFrom === undefined ? Date.now() : Date.parse(award.validFrom)
-  return Date.parse(award.validUntil) > from
-}
-const validityRule = { message: 'validUntil must be later than validFrom (or than now)', path: ['validUntil'], when: (payload: { issues: unknown[] }) => payload.issues.length === 0 }
-
-export const proofFields = {
-  format: z.enum(['eddsa-rdfc-2022', 'Ed25519Signature2020', 'vc-jwt']).default('eddsa-rdfc-2022')
-    .describe('eddsa-rdfc-2022 (Data Integrity, default), Ed25519Signature2020 (legacy Data Integrity) or vc-jwt'),
-  jwtAlg: z.enum(['RS256', 'ES256', 'EdDSA']).optional().describe('vc-jwt only; default RS256, the algorithm OB 3.0 requires verifiers to support')
-}
-export const jwtAlgRule = {
-  message: 'jwtAlg applies to format vc-jwt only', path: ['jwtAlg'], when: (payload: { issues: unknown[] }) => payload.issues.length === 0
-}
-export const jwtAlgFits = (body: { format: string; jwtAlg?: string }) => body.jwtAlg === undefined || body.format === 'vc-jwt'
 
 const deliver = z.union([z.boolean(), claimOptionsSchema]).optional()
   .describe('true (or { txCode: true }): also create a wallet claim for each credential, returned as its `claim`')
@@ -84,18 +33,12 @@ const issueBody = z.strictObject({ achievementId: z.uuid(), recipient, ...proofF
   .refine(jwtAlgFits, jwtAlgRule)
   .meta({ id: 'IssueCredential' })
 
-export const batchItem = z.strictObject({ recipient, ...awardFields }).refine(validityIsOrdered, validityRule)
 const batchBody = z.strictObject({
   achievementId: z.uuid(),
   ...proofFields,
   deliver,
   items: z.array(batchItem).min(1).max(1000).describe('up to 1000 awards, issued all or nothing')
 }).refine(jwtAlgFits, jwtAlgRule).meta({ id: 'IssueCredentialBatch' })
-
-export const idempotencyHeaders = z.looseObject({
-  'idempotency-key': z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'expected 1–255 visible ASCII characters').optional()
-    .describe('a retry with the same key and body returns the same credentials; the same key with another body answers 409')
-})
 
 const credentialView = z.object({
   id: z.uuid(),
@@ -125,27 +68,11 @@ const listQuery = pageQuery.extend({
   status: z.enum(['active', 'revoked', 'expired']).optional()
 })
 
-export const reason = z.string().trim().min(1).max(1000).optional().describe('kept in Lanyard\'s audit log and admin API; never published')
 const revokeBody = z.strictObject({ reason }).meta({ id: 'RevokeCredential' })
 const bulkRevokeBody = z.strictObject({
   ids: z.array(z.uuid()).min(1).max(1000).refine((ids) => new Set(ids).size === ids.length, { message: 'each id once' }),
   reason
 }).meta({ id: 'RevokeCredentials' })
-
-export function awardOf(body: z.infer<typeof batchItem>): AwardInput {
-  return {
-    recipient: body.recipient,
-    ...(body.validFrom !== undefined ? { validFrom: new Date(body.validFrom) } : {}),
-    ...(body.validUntil !== undefined ? { validUntil: new Date(body.validUntil) } : {}),
-    ...(body.narrative !== undefined ? { narrative: body.narrative } : {}),
-    ...(body.evidence !== undefined ? { evidence: body.evidence } : {})
-  }
-}
-
-/** The requested proof; RS256 is the JWT default because OB 3.0 requires verifiers to support it. */
-export function proofOf(body: { format: CredentialFormat; jwtAlg?: JwtAlg }): ProofRequest {
-  return { format: body.format, jwtAlg: body.jwtAlg ?? 'RS256' }
-}
 
 /** The Idempotency-Key of an issuing request, with what it must match on a retry. */
 function idempotencyOf(request: { headers: { 'idempotency-key'?: string }; body: unknown }, operation: string): IdempotencyRequest | undefined {

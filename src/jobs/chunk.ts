@@ -2,7 +2,7 @@
 // repeat replays instead of issuing again, or revoked (repeating a revocation changes nothing); then its results are
 // recorded under the (job, row) key.
 import type { Caller, ServiceContext } from '../context.js'
-import { awardOf, proofOf } from '../credentials/routes.js'
+import { awardOf, proofOf } from '../credentials/award-input.js'
 import { revokeCredentials } from '../credentials/revoke.js'
 import { issueCredentials } from '../credentials/service.js'
 import type { CredentialFormat, JwtAlg } from '../db/schema.js'

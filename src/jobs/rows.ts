@@ -1,6 +1,6 @@
 // Checking a job's rows before anything is queued: every bad row is named, in one 422, up to a cap.
 import type { z } from 'zod'
-import { batchItem } from '../credentials/routes.js'
+import { batchItem } from '../credentials/award-input.js'
 import { AppError, type FieldError } from '../http/errors.js'
 import { unstorableFields } from '../http/validation.js'
 
