@@ -25,13 +25,18 @@ export function requestHash(request: IdempotencyRequest): string {
   return createHash('sha256').update(request.operation).update('\0').update(stableJson(request.body)).digest('hex')
 }
 
+/** The 409 for an Idempotency-Key sent again with another body: `earlier` is what the key was used for, `result` what it gave. */
+export function idempotencyKeyReused(earlier: string, result: string): AppError {
+  return new AppError('idempotency-key-reused', 409,
+    `this Idempotency-Key was already used for ${earlier}: send the same body to get ${result} again, or use a new key`)
+}
+
 /** The credential ids an earlier request with this key made; undefined when the key is new; 409 when the body differed. */
 export async function replayOrConflict(db: Db, scope: string, key: string, hash: string): Promise<string[] | undefined> {
   const record = await findIdempotencyRecord(db, scope, key)
   if (record === undefined) return undefined
   if (record.request_hash !== hash) {
-    throw new AppError('idempotency-key-reused', 409,
-      'this Idempotency-Key was already used for a different request: send the same body to get its result again, or use a new key')
+    throw idempotencyKeyReused('a different request', 'its result')
   }
   return record.credential_ids
 }

@@ -106,20 +106,25 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [code: string, status: number, detai
   FST_PROTO_VIOLATION: ['invalid-multipart', 400, 'a form field is named __proto__ or constructor']
 }
 
+/** The 400 for input that fails its schema: each field's error, in `where`, and all of them in one detail line. */
+export function validationFailed(where: NonNullable<FieldError['in']>, errors: Omit<FieldError, 'in'>[]): AppError {
+  return new AppError('validation-failed', 400, `the request ${where} is not valid: ${errors.map((e) => `${e.pointer || '(root)'} ${e.message}`).join('; ')}`,
+    errors.map((error) => ({ ...error, in: where })))
+}
+
 /** Any error → our AppError: ours as they are, validation with per-field pointers, Fastify's by code, the rest as a bare 500. */
 export function toAppError(error: FastifyError): AppError {
   if (error instanceof AppError) return error
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const where = error.validationContext as FieldError['in']
-    const errors = error.validation.flatMap((issue): FieldError[] => {
+    const errors = error.validation.flatMap((issue): Omit<FieldError, 'in'>[] => {
       const base = issue.instancePath === '/' ? '' : issue.instancePath
       const unknownKeys = (issue.params as { keys?: unknown }).keys
       if (issue.keyword === 'unrecognized_keys' && Array.isArray(unknownKeys)) {
-        return unknownKeys.map((key) => ({ pointer: `${base}/${String(key)}`, message: 'unknown field', in: where }))
+        return unknownKeys.map((key) => ({ pointer: `${base}/${String(key)}`, message: 'unknown field' }))
       }
-      return [{ pointer: base, message: String(issue.message), in: where }]
+      return [{ pointer: base, message: String(issue.message) }]
     })
-    return new AppError('validation-failed', 400, `the request ${where} is not valid: ${errors.map((e) => `${e.pointer || '(root)'} ${e.message}`).join('; ')}`, errors)
+    return validationFailed(error.validationContext as NonNullable<FieldError['in']>, errors)
   }
   const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined
   if (known) return new AppError(...known)

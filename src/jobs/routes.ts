@@ -7,7 +7,7 @@ import { z } from 'zod'
 import type { ServiceContext } from '../context.js'
 import { idempotencyHeaders, jwtAlgFits, jwtAlgRule, proofFields, reason } from '../credentials/award-input.js'
 import { callerOf } from '../http/auth.js'
-import { AppError, type FieldError } from '../http/errors.js'
+import { AppError, validationFailed, type FieldError } from '../http/errors.js'
 import { BEARER, idParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
 import { CSV_COLUMNS, readIssueCsv } from './csv.js'
 import { checkIssueRow, issueErrors, MAX_JOB_ROWS, RowErrors, tooManyRows, type IssueRowInput, type JobRowInput } from './rows.js'
@@ -62,15 +62,10 @@ class CsvRows {
   constructor(readonly rows: JobRowInput<IssueRowInput>[]) {}
 }
 
-function invalid(where: 'body' | 'querystring', errors: FieldError[]): AppError {
-  return new AppError('validation-failed', 400, `the request ${where} is not valid: ${errors.map((e) => `${e.pointer || '(root)'} ${e.message}`).join('; ')}`,
-    errors.map((e) => ({ ...e, in: where })))
-}
-
 /** A JSON body as a submission: its shape first (400), then its count (413), then every row (one 422). */
 function jsonSubmission(body: unknown): JobSubmission {
   const parsed = jsonJob.safeParse(body)
-  if (!parsed.success) throw invalid('body', issueErrors(parsed.error.issues, ''))
+  if (!parsed.success) throw validationFailed('body', issueErrors(parsed.error.issues, ''))
   const job = parsed.data
   const rows = job.type === 'issue' ? job.items : job.ids
   if (rows.length > MAX_JOB_ROWS) throw tooManyRows()
@@ -99,7 +94,7 @@ function csvSubmission(query: z.infer<typeof csvQuery>, rows: JobRowInput<IssueR
   if (query.type === undefined) errors.push({ pointer: '/type', message: 'required with a CSV body: ?type=issue' })
   if (query.achievementId === undefined) errors.push({ pointer: '/achievementId', message: 'required with a CSV body: the achievement to award' })
   if (query.jwtAlg !== undefined && query.format !== 'vc-jwt') errors.push({ pointer: '/jwtAlg', message: 'jwtAlg applies to format vc-jwt only' })
-  if (errors.length > 0) throw invalid('querystring', errors)
+  if (errors.length > 0) throw validationFailed('querystring', errors)
   return { type: 'issue', achievementId: query.achievementId!, format: query.format, ...(query.jwtAlg && { jwtAlg: query.jwtAlg }), rows }
 }
 

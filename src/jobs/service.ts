@@ -3,10 +3,10 @@ import { Readable } from 'node:stream'
 import { v7 as uuidv7 } from 'uuid'
 import { findAchievement } from '../achievements/store.js'
 import type { Caller, ServiceContext } from '../context.js'
-import { requestHash } from '../credentials/idempotency.js'
+import { idempotencyKeyReused, requestHash } from '../credentials/idempotency.js'
 import type { CredentialFormat, JobStatus, JwtAlg } from '../db/schema.js'
 import { actorOf, assertIssuerAccess, issuerScope } from '../http/auth.js'
-import { AppError, notFound } from '../http/errors.js'
+import { notFound } from '../http/errors.js'
 import { pageFrom, type Page } from '../pagination.js'
 import { csvLine } from './csv.js'
 import type { IssueRowInput, JobRowInput } from './rows.js'
@@ -77,8 +77,7 @@ function chunkRanges(rows: JobRowInput<unknown>[], chunkSize: number): ChunkRang
 /** The earlier job of this Idempotency-Key, if it was asked for with the same body; 409 otherwise. */
 function replayOf(ctx: ServiceContext, job: JobRow, hash: string): { job: JobView; replayed: true } {
   if (job.request_hash !== hash) {
-    throw new AppError('idempotency-key-reused', 409,
-      'this Idempotency-Key was already used for a different job: send the same body to get that job again, or use a new key')
+    throw idempotencyKeyReused('a different job', 'that job')
   }
   return { job: jobView(ctx, job), replayed: true }
 }

@@ -4,7 +4,7 @@ import accepts from 'accepts'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { AppError } from '../http/errors.js'
+import { AppError, validationFailed } from '../http/errors.js'
 import { httpUrl, problemResponses, problemSchema } from '../http/schemas.js'
 import { verifyFormPage, verifyResultPage } from '../pages/verify-page.js'
 import { decodeInput, fromJson, InputError, type VerifyInput } from './input.js'
@@ -91,8 +91,7 @@ export function invalidInput(error: unknown): never {
 type Recipient = { email?: string; id?: string }
 
 function fieldErrors(issues: z.core.$ZodIssue[], prefix = ''): AppError {
-  const errors = issues.map((issue) => ({ pointer: `${prefix}/${issue.path.join('/')}`.replace(/\/$/, ''), message: issue.message, in: 'body' as const }))
-  return new AppError('validation-failed', 400, `the request body is not valid: ${errors.map((e) => `${e.pointer || '(root)'} ${e.message}`).join('; ')}`, errors)
+  return validationFailed('body', issues.map((issue) => ({ pointer: `${prefix}/${issue.path.join('/')}`.replace(/\/$/, ''), message: issue.message })))
 }
 
 /** RFC 2046 §5.1.1: a multipart body is framed by the Content-Type's boundary parameter, 1–70 characters, quoted or not. */

@@ -3,7 +3,7 @@
 import type { ServiceContext } from '../context.js'
 import { VC_V2_CONTEXT } from '../crypto/contexts.js'
 import { findCredential } from '../credentials/store.js'
-import { AppError } from '../http/errors.js'
+import { AppError, validationFailed } from '../http/errors.js'
 import { verifyPresentation } from '../verify/presentation.js'
 import type { Verifier } from '../verify/pipeline.js'
 import { invalidInput } from '../verify/routes.js'
@@ -45,8 +45,7 @@ export async function participate(ctx: ServiceContext, verifier: Verifier, excha
   const wrapped = body.verifiablePresentation !== undefined
   const vp = wrapped ? body.verifiablePresentation : body
   if (typeof vp !== 'object' || vp === null || Array.isArray(vp)) {
-    throw new AppError('validation-failed', 400, 'the request body is not valid: /verifiablePresentation expected a presentation (an object)',
-      [{ pointer: '/verifiablePresentation', message: 'expected a presentation (an object)', in: 'body' }])
+    throw validationFailed('body', [{ pointer: '/verifiablePresentation', message: 'expected a presentation (an object)' }])
   }
   const report = await verifyPresentation(verifier, vp, {
     challenge: challengeOf(exchangeId), ...(statedDomain(vp) !== undefined && { domain: ctx.publicUrl })
