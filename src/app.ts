@@ -155,14 +155,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const claims = { ttlMs: config.LANYARD_CLAIM_TTL_HOURS * 3_600_000 }
   const webhookPace = { ...WEBHOOK_PACE, ...deps.webhooks }
   const webhookPolicy = { ...fetchPolicyFromConfig(config.LANYARD_ALLOW_PRIVATE_FETCH), timeoutMs: webhookPace.timeoutMs }
-  const jobWorker = createJobWorker(ctx, { ...DEFAULT_WORKER_SETTINGS, ...deps.jobs?.worker }, app.log)
+  const jobWorker = createJobWorker(ctx, { ...DEFAULT_WORKER_SETTINGS, leaseMs: config.LANYARD_JOB_LEASE_MS, ...deps.jobs?.worker }, app.log)
   app.decorate('jobWorker', jobWorker)
   if (deps.jobs?.autoStart !== false) app.addHook('onReady', async () => jobWorker.start())
   app.addHook('onClose', () => jobWorker.stop())
   await app.register(authenticated(
     adminIssuerRoutes(ctx), adminAchievementRoutes(ctx), adminCredentialRoutes(ctx, claims), adminClaimRoutes(ctx, claims), adminRecipientRoutes(ctx),
     apiKeyRoutes(ctx), auditRoutes(ctx), webhookRoutes(ctx, webhookPolicy),
-    jobRoutes(ctx, { bodyLimit: config.LANYARD_JOB_BODY_LIMIT, chunkSize: deps.jobs?.chunkSize ?? 250, onQueued: jobWorker.wake })
+    jobRoutes(ctx, { bodyLimit: config.LANYARD_JOB_BODY_LIMIT, chunkSize: deps.jobs?.chunkSize ?? config.LANYARD_JOB_CHUNK_SIZE, onQueued: jobWorker.wake })
   ), { prefix: '/v1' })
   await app.register(authenticated(vcApiIssueRoutes(ctx)))
 

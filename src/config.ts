@@ -45,6 +45,13 @@ export const configSchema = z.object({
   BODY_LIMIT: positiveInt.default(1_048_576),
   /** Largest body of POST /v1/jobs (JSON or CSV), in bytes: 64 MiB holds 100,000 rows. */
   LANYARD_JOB_BODY_LIMIT: positiveInt.default(67_108_864),
+  /** Rows a job does per step (one issuing call, one transaction of results): at most a batch's 1,000. */
+  LANYARD_JOB_CHUNK_SIZE: positiveInt.max(1000).default(250),
+  /**
+   * How long a chunk a worker has claimed stays its own without a sign of life (the worker renews it while it works): after a
+   * crash, another instance or the restarted one takes the chunk up after at most this long.
+   */
+  LANYARD_JOB_LEASE_MS: positiveInt.min(1000).max(3_600_000).default(30_000),
   /** Requests per minute per client address on the public (unauthenticated) routes. */
   PUBLIC_RATE_LIMIT: positiveInt.default(600),
   /** Threads that sign Data Integrity proofs (one per core by default); 0 signs on the event loop. */

@@ -7,10 +7,10 @@ import { awardOf, proofOf } from '../src/credentials/award-input.js'
 import type { ServiceContext } from '../src/context.js'
 import { inProcessSigner } from '../src/crypto/proof-pool.js'
 import { openDatabase } from '../src/db/database.js'
-import { chunkIdempotencyKey, processChunk } from '../src/jobs/chunk.js'
-import { claimChunk } from '../src/jobs/store.js'
+import { chunkIdempotencyKey, processChunk, remainderKey } from '../src/jobs/chunk.js'
+import { claimChunk, recordRefusedRows } from '../src/jobs/store.js'
 import { createJobWorker, DEFAULT_WORKER_SETTINGS } from '../src/jobs/worker.js'
-import { admin, assertProblem, buildTestApp, createIssuer, onEachDatabase, type TestApp } from './helpers/app.js'
+import { admin, assertProblem, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase, type TestApp } from './helpers/app.js'
 import { createAchievement } from './helpers/credentials.js'
 import { allResults, learners, submitJob, waitForJob } from './helpers/jobs.js'
 
@@ -107,18 +107,38 @@ await onEachDatabase(t, async (t, database) => {
     t.same((await allResults(app, done.id)).map((r) => r.externalId), [undefined], 'no externalId given, none answered')
   })
 
-  await t.test('a refusal naming rows fails that chunk\'s rows; one that names none (the issuer cannot sign the format) fails the job', async (t) => {
+  await t.test('a refusal naming rows fails those rows alone, recorded before the rest of the chunk is issued; one that names none (the issuer cannot sign the format) fails the job', async (t) => {
     const job = await submitJob(app, { type: 'issue', achievementId: badge.id, items: learners(20, 'refused') })
-    // A row that no longer meets the OB 3.0 schema once built (it was stored by an older Lanyard, say).
-    await db.updateTable('job_rows').set({ input: sql`jsonb_set(input, '{narrative}', '42')` }).where('job_id', '=', job.id).where('row', '=', 3).execute()
+    // Rows that no longer meet the OB 3.0 schema once built (stored by an older Lanyard, say).
+    const breakRows = (jobId: string, rows: number[]) =>
+      db.updateTable('job_rows').set({ input: sql`jsonb_set(input, '{narrative}', '42')` }).where('job_id', '=', jobId).where('row', 'in', rows).execute()
+    await breakRows(job.id, [3, 5])
     while (await app.jobWorker.runOnce());
     const failed = await allResults(app, job.id, '&outcome=failed')
-    t.equal(failed.length, 10)
-    t.match(failed[3], { row: 3, error: /OB 3.0 schema/ })
-    t.match(failed[0], { row: 0, error: /another row of its chunk was refused/ })
-    t.match((await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}`, headers: admin })).json(), { status: 'completed', succeeded: 10, failed: 10 })
+    t.match(failed, [{ row: 3, error: /OB 3.0 schema/ }, { row: 5, error: /OB 3.0 schema/ }])
+    t.equal(failed.length, 2)
+    t.equal((await allResults(app, job.id, '&outcome=succeeded')).length, 18)
+    t.match((await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}`, headers: admin })).json(), { status: 'completed', succeeded: 18, failed: 2 })
     const ended = async (jobId: string) => (await db.selectFrom('events').select(['type', 'issuer_id', 'data']).where(sql<boolean>`data->>'jobId' = ${jobId}`).execute())
-    t.match(await ended(job.id), [{ type: 'job.completed', issuer_id: issuer.id, data: { jobId: job.id, jobType: 'issue', total: 20, succeeded: 10, failed: 10 } }], 'one job.completed in the outbox')
+    t.match(await ended(job.id), [{ type: 'job.completed', issuer_id: issuer.id, data: { jobId: job.id, jobType: 'issue', total: 20, succeeded: 18, failed: 2 } }], 'one job.completed in the outbox')
+
+    // A worker met the refusal of row 3, recorded it, issued the rest of chunk 0, and died before recording that.
+    const crash = await submitJob(app, { type: 'issue', achievementId: badge.id, items: learners(10, 'refused-crash') })
+    await breakRows(crash.id, [3])
+    await recordRefusedRows(db, crash.id, [{ job_id: crash.id, row: 3, external_id: null, credential_id: null, error: 'refused' }])
+    const rest = (await jobRows(crash.id, 0, 9)).filter((row) => row.row !== 3)
+    await issueCredentials(ctx, { principal: { kind: 'admin' }, requestId: 'crashed-worker' }, {
+      achievementId: badge.id, proof: proofOf({ format: 'eddsa-rdfc-2022' }), awards: rest.map((row) => awardOf(row.input as never))
+    }, () => '', { key: remainderKey(crash.id, 0, 1), operation: 'job-chunk', body: rest })
+    const before = await count('credentials')
+    while (await app.jobWorker.runOnce());
+    t.equal(await count('credentials'), before, 'the repeat replays the rest of the chunk: no second credential')
+    t.match((await app.inject({ method: 'GET', url: `/v1/jobs/${crash.id}`, headers: admin })).json(), { status: 'completed', succeeded: 9, failed: 1 })
+
+    const lone = await submitJob(app, { type: 'issue', achievementId: badge.id, items: learners(1, 'lone') })
+    await db.updateTable('job_rows').set({ input: sql`jsonb_set(input, '{narrative}', '42')` }).where('job_id', '=', lone.id).execute()
+    while (await app.jobWorker.runOnce());
+    t.match((await app.inject({ method: 'GET', url: `/v1/jobs/${lone.id}`, headers: admin })).json(), { status: 'completed', succeeded: 0, failed: 1 }, 'a chunk all of whose rows are refused completes')
 
     const keyIssuer = await createIssuer(app, { name: 'Key College', did: 'key' })
     const keyBadge = await createAchievement(app, keyIssuer.id)
@@ -126,6 +146,16 @@ await onEachDatabase(t, async (t, database) => {
     while (await app.jobWorker.runOnce());
     t.match((await app.inject({ method: 'GET', url: `/v1/jobs/${rs256.id}`, headers: admin })).json(), { status: 'failed', succeeded: 0, error: String })
     t.match(await ended(rs256.id), [{ type: 'job.failed', issuer_id: keyIssuer.id, data: { jobId: rs256.id, succeeded: 0, error: String } }], 'and one job.failed')
+  })
+
+  await t.test('a job runs with the rights of the API key that made it: once the key is revoked, the job fails between chunks', async (t) => {
+    const key = await createApiKey(app, issuer.id)
+    const job = await submitJob(app, { type: 'issue', achievementId: badge.id, items: learners(20, 'key-revoked') }, bearer(key.key))
+    t.equal(await app.jobWorker.runOnce(), true)
+    t.equal((await app.inject({ method: 'DELETE', url: `/v1/api-keys/${key.id}`, headers: admin })).statusCode, 200)
+    while (await app.jobWorker.runOnce());
+    t.match((await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}`, headers: admin })).json(),
+      { status: 'failed', succeeded: 10, error: /API key that made this job was revoked/ })
   })
 
   await t.test('a chunk that keeps failing is tried again, then fails its job; a worker that cannot reach the database keeps polling', async (t) => {

@@ -1,4 +1,5 @@
 // Jobs through HTTP: JSON and CSV issue jobs end to end, checks before queueing, replay, revoke, cancel, tenants.
+import { parse } from 'csv-parse/sync'
 import t from 'tap'
 import { admin, assertProblem, bearer, buildTestApp, createApiKey, createIssuer, onEachDatabase } from './helpers/app.js'
 import { createAchievement, resolverFor } from './helpers/credentials.js'
@@ -67,6 +68,18 @@ await onEachDatabase(t, async (t, database) => {
     const jwt = await csv('email\nj@example.com', `type=issue&achievementId=${badge.id}&format=vc-jwt&jwtAlg=EdDSA`)
     t.equal(jwt.statusCode, 202, jwt.body)
     t.match(await waitForJob(app, jwt.json().id), { status: 'completed', succeeded: 1 })
+  })
+
+  await t.test('results as CSV defuse what a spreadsheet would run as a formula (OWASP CSV injection), and keep numbers as they are', async (t) => {
+    const externalIds = ['=HYPERLINK("https://evil.example")', '@SUM(A1)', '+1 (555) call', '-42', '+7.5', 'plain']
+    const job = await waitForJob(app, (await submitJob(app, {
+      type: 'issue', achievementId: badge.id, items: externalIds.map((externalId, i) => ({ recipient: { email: `formula-${i}@example.com`, externalId } }))
+    })).id)
+    t.match(job, { status: 'completed', succeeded: externalIds.length })
+    const download = await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/results`, headers: { ...admin, accept: 'text/csv' } })
+    const cells = (parse(download.body, { columns: true }) as { externalId: string }[]).map((row) => row.externalId)
+    t.same(cells, ['\'=HYPERLINK("https://evil.example")', "'@SUM(A1)", "'+1 (555) call", '-42', '+7.5', 'plain'])
+    t.same((await allResults(app, job.id)).map((r) => r.externalId), externalIds, 'JSON results keep the text as given')
   })
 
   await t.test('results as CSV stream page by page, past a thousand rows', async (t) => {

@@ -4,7 +4,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { signDataIntegrity, UnsignableCredentialError, type DataIntegritySuite, type SigningKey } from '../src/crypto/data-integrity.js'
 import { publicKeyMultibase } from '../src/crypto/ed25519.js'
-import { createProofPool } from '../src/crypto/proof-pool.js'
+import { createProofPool, runAsBackgroundWork } from '../src/crypto/proof-pool.js'
 import { inProcessProofWork, verifyEmbeddedProofs } from '../src/verify/data-integrity.js'
 import { admin, buildTestApp, createIssuer, openTestDatabase } from './helpers/app.js'
 import { createAchievement, resolverFor } from './helpers/credentials.js'
@@ -41,6 +41,26 @@ t.test('the pool signs byte for byte as in-process signing does', async (t) => {
   }
   const now = await pool.sign(credential(key.controller), { suite: 'eddsa-rdfc-2022', key })
   t.match(now, { proof: { created: String } }, 'proof.created defaults to now there too')
+})
+
+t.test('background work (a job\'s chunk) has a few proofs in flight per thread: an interactive proof is not queued behind it', async (t) => {
+  const pool = createProofPool(1)
+  t.teardown(() => pool.close())
+  const key = didKeySigner()
+  const done: string[] = []
+  const sign = (name: string, document: object) => pool.sign(document, { suite: 'eddsa-rdfc-2022', key }).then(
+    (signed) => { done.push(name); return signed },
+    (error: unknown) => { done.push(name); throw error })
+  const chunk = runAsBackgroundWork(() => Promise.allSettled(Array.from({ length: 20 }, (_, i) =>
+    // One refused on the thread: its slot is freed like the others'.
+    sign(`background ${i}`, i === 1 ? { ...credential(key.controller), favouriteColour: 'teal' } : credential(key.controller)))))
+  const interactive = await sign('interactive', credential(key.controller))
+  const settled = await chunk
+  t.match(interactive, { proof: { type: 'DataIntegrityProof' } })
+  t.ok(done.indexOf('interactive') <= 3, `done after at most the 3 background proofs in flight before it (${done.indexOf('interactive')})`)
+  t.equal(settled.filter((s) => s.status === 'fulfilled').length, 19, 'every background proof is signed in the end')
+  t.match(settled[1], { status: 'rejected', reason: UnsignableCredentialError })
+  t.equal(done.length, 21)
 })
 
 t.test('errors keep their meaning across the thread boundary', async (t) => {

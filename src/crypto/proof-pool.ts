@@ -1,6 +1,7 @@
 // Data Integrity work on a pool of worker threads, one per core by default: signing a batch of a thousand credentials
 // or verifying many badges uses every core, and the event loop stays free for other requests. Deterministic Ed25519
 // makes the signed bytes the same as in-process.
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { Worker } from 'node:worker_threads'
 import type { ProofCheckJob, ProofCheckResult, ProofWork } from '../verify/data-integrity.js'
 import { signDataIntegrity, UnsignableCredentialError, type DataIntegrityOptions } from './data-integrity.js'
@@ -28,6 +29,19 @@ const ENTRY = import.meta.filename.endsWith('.js')
   /* c8 ignore next: only the compiled build runs this file as .js; test/build.test.ts covers it */
   ? new URL('./proof-worker.js', import.meta.url)
   : new URL('./proof-worker-entry.mjs', import.meta.url)
+
+/**
+ * Background work (a job's chunks) marks itself with runAsBackgroundWork. It gets at most this many proofs in flight per
+ * thread, the rest waiting here, so an interactive request's proof queues behind a handful of background ones, never
+ * behind a whole chunk; a few in flight keep every thread busy while the event loop hands out the next.
+ */
+const BACKGROUND_IN_FLIGHT_PER_THREAD = 3
+const background = new AsyncLocalStorage<true>()
+
+/** Runs `work` with its proofs on the pool as background work (see BACKGROUND_IN_FLIGHT_PER_THREAD). */
+export function runAsBackgroundWork<T>(work: () => Promise<T>): Promise<T> {
+  return background.run(true, work)
+}
 
 type Job = ProofJob extends infer J ? J extends { id: number } ? Omit<J, 'id'> : never : never
 
@@ -64,7 +78,29 @@ export function createProofPool(size: number): ProofPool {
     return threads.reduce((least, thread) => (thread.inFlight.size < least.inFlight.size ? thread : least))
   }
 
-  function submit<T>(job: Job, thread = pick()): Promise<T> {
+  // Background submissions waiting for a free background slot, oldest first.
+  const waiting: (() => void)[] = []
+  let backgroundInFlight = 0
+  const backgroundSlot = async (): Promise<void> => {
+    if (backgroundInFlight < size * BACKGROUND_IN_FLIGHT_PER_THREAD) {
+      backgroundInFlight++
+      return
+    }
+    // A slot freed later is handed straight to the oldest waiter.
+    await new Promise<void>((resolve) => waiting.push(resolve))
+  }
+  const freeBackgroundSlot = () => {
+    const next = waiting.shift()
+    if (next !== undefined) next()
+    else backgroundInFlight--
+  }
+
+  function submit<T>(job: Job, thread?: Thread): Promise<T> {
+    if (thread !== undefined || background.getStore() === undefined) return send(job, thread ?? pick())
+    return backgroundSlot().then(() => send<T>(job, pick())).finally(freeBackgroundSlot)
+  }
+
+  function send<T>(job: Job, thread: Thread): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const id = nextId++
       thread.inFlight.set(id, { resolve: resolve as (result: unknown) => void, reject })

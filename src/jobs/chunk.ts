@@ -1,5 +1,5 @@
-// One chunk of a job, done exactly once: issued through issueCredentials under an Idempotency-Key of (job, chunk), so a
-// repeat replays instead of issuing again, or revoked (repeating a revocation changes nothing); then its results are
+// One chunk of a job, done exactly once: issued through issueCredentials under an Idempotency-Key of (job, chunk) and
+// the rows it issues, so a repeat replays instead of issuing again, or revoked (repeating a revocation changes nothing); then its results are
 // recorded under the (job, row) key.
 import type { Caller, ServiceContext } from '../context.js'
 import { awardOf, proofOf } from '../credentials/award-input.js'
@@ -9,7 +9,8 @@ import type { CredentialFormat, JwtAlg } from '../db/schema.js'
 import type { Principal } from '../http/auth.js'
 import { AppError } from '../http/errors.js'
 import type { IssueRowInput } from './rows.js'
-import { chunkRows, failJob, findJob, recordChunk, type ClaimedChunk, type JobRow, type NewJobResult } from './store.js'
+import { findApiKey } from '../api-keys/store.js'
+import { chunkRows, failJob, findJob, recordChunk, recordedRows, recordRefusedRows, type ClaimedChunk, type JobRow, type NewJobResult } from './store.js'
 
 interface IssueParams { achievementId: string; format: CredentialFormat; jwtAlg?: JwtAlg }
 interface RevokeParams { reason?: string }
@@ -41,29 +42,57 @@ function isRefusal(error: unknown): error is AppError {
 }
 
 /**
- * The chunk's results, or why the job cannot go on: a refusal that names no row (the achievement is gone, the
- * issuer cannot sign this format) would refuse every chunk, so the job fails with it. A refusal naming rows fails this
- * chunk's rows (issuing is all or nothing per call), each with its own message or the reason its chunk was refused.
+ * The Idempotency-Key of an issue of the chunk's rows that have no result yet, `recorded` being how many of its rows have
+ * one (rows refused earlier): the same set of rows always goes with the same key, on every attempt, by any worker.
  */
-async function issueChunk(ctx: ServiceContext, caller: Caller, job: JobRow, chunk: number, rows: Row<IssueRowInput>[]): Promise<NewJobResult[] | { jobError: string }> {
+export function remainderKey(jobId: string, chunk: number, recorded: number): string {
+  return recorded === 0 ? chunkIdempotencyKey(jobId, chunk) : `${chunkIdempotencyKey(jobId, chunk)}:after-${recorded}`
+}
+
+/**
+ * The chunk's results, or why the job cannot go on: a refusal that names no row (the achievement is gone, the issuer
+ * cannot sign this format) would refuse every chunk, so the job fails with it. Rows a refusal names fail alone: their
+ * results are recorded first (so a repeat after a crash knows them), then the rest of the chunk is issued under a key of
+ * its own.
+ */
+async function issueChunk(
+  ctx: ServiceContext, caller: Caller, job: JobRow, claimed: ClaimedChunk, rows: Row<IssueRowInput>[]
+): Promise<NewJobResult[] | { jobError: string }> {
   const params = job.params as unknown as IssueParams
   const externalId = (row: Row<IssueRowInput>) => row.input.recipient.externalId ?? null
-  try {
-    const { credentials } = await issueCredentials(ctx, caller, {
-      achievementId: params.achievementId,
-      proof: proofOf(params),
-      awards: rows.map((row) => awardOf(row.input))
-    }, (index) => `/rows/${rows[index]!.row}`, { key: chunkIdempotencyKey(job.id, chunk), operation: 'job-chunk', body: rows })
-    return rows.map((row, index) => ({ job_id: job.id, row: row.row, external_id: externalId(row), credential_id: credentials[index]!.id, error: null }))
-  } catch (error) {
-    if (!isRefusal(error)) throw error
-    const messages = messagesByRow(error)
-    if (messages.size === 0) return { jobError: error.detail }
-    return rows.map((row) => ({
-      job_id: job.id, row: row.row, external_id: externalId(row), credential_id: null,
-      error: messages.get(row.row) ?? `not issued: another row of its chunk was refused (${error.detail})`
-    }))
+  const recorded = await recordedRows(ctx.db, job.id, claimed.first_row, claimed.last_row)
+  let pending = rows.filter((row) => !recorded.has(row.row))
+  while (pending.length > 0) {
+    const issuing = pending
+    try {
+      const { credentials } = await issueCredentials(ctx, caller, {
+        achievementId: params.achievementId,
+        proof: proofOf(params),
+        awards: issuing.map((row) => awardOf(row.input))
+      }, (index) => `/rows/${issuing[index]!.row}`, {
+        key: remainderKey(job.id, claimed.chunk, recorded.size), operation: 'job-chunk', body: issuing
+      })
+      return issuing.map((row, index) => ({ job_id: job.id, row: row.row, external_id: externalId(row), credential_id: credentials[index]!.id, error: null }))
+    } catch (error) {
+      if (!isRefusal(error)) throw error
+      const messages = messagesByRow(error)
+      const refused = issuing.filter((row) => messages.has(row.row))
+      if (refused.length === 0) return { jobError: error.detail }
+      await recordRefusedRows(ctx.db, job.id, refused.map((row) => ({
+        job_id: job.id, row: row.row, external_id: externalId(row), credential_id: null, error: messages.get(row.row)!
+      })))
+      for (const row of refused) recorded.add(row.row)
+      pending = issuing.filter((row) => !messages.has(row.row))
+    }
   }
+  return []
+}
+
+/** A job made with an API key runs with that key's rights: once the key is revoked, the job stops. */
+async function revokedKeyOf(ctx: ServiceContext, principal: Principal): Promise<string | undefined> {
+  if (principal.kind !== 'api-key') return undefined
+  const key = await findApiKey(ctx.db, principal.apiKeyId)
+  return key?.revoked_at === null ? undefined : 'the API key that made this job was revoked: rows not yet done are not done'
 }
 
 /** Revokes what it can: ids that are unknown (or another issuer's) or carry no status entry fail alone; the rest are revoked. */
@@ -96,8 +125,10 @@ export async function processChunk(ctx: ServiceContext, claimed: ClaimedChunk): 
   if (job.status !== 'running') return
   const rows = await chunkRows(ctx.db, job.id, claimed.first_row, claimed.last_row)
   const caller: Caller = { principal: job.principal as unknown as Principal, requestId: job.request_id }
+  const revoked = await revokedKeyOf(ctx, caller.principal)
+  if (revoked !== undefined) return failJob(ctx.db, job.id, revoked)
   const results = job.type === 'issue'
-    ? await issueChunk(ctx, caller, job, claimed.chunk, rows as Row<IssueRowInput>[])
+    ? await issueChunk(ctx, caller, job, claimed, rows as Row<IssueRowInput>[])
     : await revokeChunk(ctx, caller, job, rows as Row<{ id: string }>[])
   if ('jobError' in results) return failJob(ctx.db, job.id, results.jobError)
   await recordChunk(ctx.db, job.id, claimed.chunk, results)

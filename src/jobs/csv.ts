@@ -99,10 +99,19 @@ export async function readIssueCsv(stream: Readable, limit: number): Promise<Job
   return rows
 }
 
-/** One CSV field: quoted when it holds a quote, a comma or a line break (RFC 4180). */
+/**
+ * Text a spreadsheet would run as a formula (it starts with =, @, a tab or a carriage return, or with + or - and is not a
+ * number) gets a leading apostrophe, as OWASP's CSV-injection advice says: results are opened in spreadsheets, and an
+ * externalId or a message may hold what a learner typed.
+ */
+function defused(text: string): string {
+  return /^[=@\t\r]/.test(text) || (/^[+-]/.test(text) && !/^[+-]\d+(\.\d+)?$/.test(text)) ? `'${text}` : text
+}
+
+/** One CSV field: quoted when it holds a quote, a comma or a line break (RFC 4180); text that looks like a formula defused. */
 function field(value: string | number | undefined): string {
   if (value === undefined) return ''
-  const text = String(value)
+  const text = typeof value === 'number' ? String(value) : defused(value)
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
 }
 

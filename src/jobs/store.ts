@@ -100,9 +100,31 @@ export async function releaseChunk(db: Db, jobId: string, chunk: number, delayMs
     .where('job_id', '=', jobId).where('chunk', '=', chunk).execute()
 }
 
+/** Extends the lease of a chunk still being worked on. */
+export async function renewLease(db: Db, jobId: string, chunk: number, leaseMs: number): Promise<void> {
+  await db.updateTable('job_chunks').set({ lease_until: sql`now() + make_interval(secs => ${leaseMs / 1000})` })
+    .where('job_id', '=', jobId).where('chunk', '=', chunk).where('done', '=', false).execute()
+}
+
 export async function chunkRows(db: Db, jobId: string, firstRow: number, lastRow: number): Promise<{ row: number; input: Record<string, unknown> }[]> {
   return db.selectFrom('job_rows').select(['row', 'input']).where('job_id', '=', jobId)
     .where('row', '>=', firstRow).where('row', '<=', lastRow).orderBy('row').execute()
+}
+
+/** The rows between first and last (a chunk's) that have a result already. */
+export async function recordedRows(db: Db, jobId: string, firstRow: number, lastRow: number): Promise<Set<number>> {
+  const rows = await db.selectFrom('job_results').select('row').where('job_id', '=', jobId)
+    .where('row', '>=', firstRow).where('row', '<=', lastRow).execute()
+  return new Set(rows.map((r) => r.row))
+}
+
+/** Results of rows that failed alone, and the job's failed count, in one transaction; the chunk goes on with the rest. */
+export async function recordRefusedRows(db: Db, jobId: string, results: NewJobResult[]): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const added = await trx.insertInto('job_results').values(results)
+      .onConflict((oc) => oc.columns(['job_id', 'row']).doNothing()).returning('row').execute()
+    await trx.updateTable('jobs').set((eb) => ({ failed: eb('failed', '+', added.length) })).where('id', '=', jobId).execute()
+  })
 }
 
 /**
@@ -111,7 +133,7 @@ export async function chunkRows(db: Db, jobId: string, firstRow: number, lastRow
  */
 export async function recordChunk(db: Db, jobId: string, chunk: number, results: NewJobResult[]): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const added = await trx.insertInto('job_results').values(results)
+    const added = results.length === 0 ? [] : await trx.insertInto('job_results').values(results)
       .onConflict((oc) => oc.columns(['job_id', 'row']).doNothing()).returning('error').execute()
     const succeeded = added.filter((r) => r.error === null).length
     await trx.updateTable('jobs').set((eb) => ({

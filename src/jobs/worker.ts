@@ -1,9 +1,11 @@
 // The job worker: claims one chunk at a time from the database queue and does it, until stopped. One chunk at a time per
-// process is the jobs' bounded share of the signing threads: single issues and /health are never queued behind a job.
+// process, its proofs signed as background work (a few in flight per signing thread), is the jobs' bounded share of the
+// signing threads: single issues and /health are never queued behind a job.
 import type { FastifyBaseLogger } from 'fastify'
 import type { ServiceContext } from '../context.js'
+import { runAsBackgroundWork } from '../crypto/proof-pool.js'
 import { processChunk } from './chunk.js'
-import { claimChunk, failJob, releaseChunk } from './store.js'
+import { claimChunk, failJob, releaseChunk, renewLease, type ClaimedChunk } from './store.js'
 
 export interface WorkerSettings {
   /** How long a claimed chunk is the claimer's; past it (the worker died) another worker takes the chunk. */
@@ -16,7 +18,24 @@ export interface WorkerSettings {
   retryDelayMs: number
 }
 
-export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { leaseMs: 120_000, pollMs: 1_000, maxAttempts: 5, retryDelayMs: 5_000 }
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { leaseMs: 30_000, pollMs: 1_000, maxAttempts: 5, retryDelayMs: 5_000 }
+
+/** Leases shorter than this (tests that make them run out on purpose) are not renewed. */
+const SHORTEST_RENEWED_LEASE_MS = 3_000
+
+/**
+ * Renews the lease of a chunk in hand every third of its length until stopped, so a chunk that takes longer than one
+ * lease (a slow database, a large chunk) stays this worker's while it lives, and a dead worker's runs out soon.
+ */
+function keepLease(ctx: ServiceContext, chunk: ClaimedChunk, leaseMs: number, log: FastifyBaseLogger): () => void {
+  if (leaseMs < SHORTEST_RENEWED_LEASE_MS) return () => {}
+  const timer = setInterval(() => {
+    renewLease(ctx.db, chunk.job_id, chunk.chunk, leaseMs)
+      .catch((error: unknown) => log.warn({ err: error, jobId: chunk.job_id, chunk: chunk.chunk }, 'a job chunk lease could not be renewed'))
+  }, leaseMs / 3)
+  timer.unref()
+  return () => clearInterval(timer)
+}
 
 export interface JobWorker {
   /** Starts the loop (again after stop). */
@@ -37,8 +56,9 @@ export function createJobWorker(ctx: ServiceContext, settings: WorkerSettings, l
   async function runOnce(): Promise<boolean> {
     const chunk = await claimChunk(ctx.db, settings.leaseMs)
     if (chunk === undefined) return false
+    const release = keepLease(ctx, chunk, settings.leaseMs, log)
     try {
-      await processChunk(ctx, chunk)
+      await runAsBackgroundWork(() => processChunk(ctx, chunk))
     } catch (error) {
       log.error({ err: error, jobId: chunk.job_id, chunk: chunk.chunk, attempt: chunk.attempts }, 'a job chunk failed')
       if (chunk.attempts >= settings.maxAttempts) {
@@ -46,6 +66,8 @@ export function createJobWorker(ctx: ServiceContext, settings: WorkerSettings, l
       } else {
         await releaseChunk(ctx.db, chunk.job_id, chunk.chunk, settings.retryDelayMs)
       }
+    } finally {
+      release()
     }
     return true
   }
