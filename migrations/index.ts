@@ -6,6 +6,7 @@ import * as m0003 from './0003_status_lists.js'
 import * as m0004 from './0004_wallets.js'
 import * as m0005 from './0005_jobs.js'
 import * as m0006 from './0006_events_webhooks.js'
+import * as m0007 from './0007_webhook_attempts.js'
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -13,5 +14,6 @@ export const migrations: Record<string, Migration> = {
   '0003_status_lists': m0003,
   '0004_wallets': m0004,
   '0005_jobs': m0005,
-  '0006_events_webhooks': m0006
+  '0006_events_webhooks': m0006,
+  '0007_webhook_attempts': m0007
 }

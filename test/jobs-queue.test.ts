@@ -74,6 +74,22 @@ await onEachDatabase(t, async (t, database) => {
     t.match(await waitForJob(app, job.id), { status: 'completed', succeeded: 10 })
   })
 
+  await t.test('a live worker renews the lease of a chunk that takes longer than a third of it', async (t) => {
+    const job = await submitJob(app, { type: 'issue', achievementId: badge.id, items: learners(2, 'renewed') })
+    const leaseOf = async () => (await db.selectFrom('job_chunks').select('lease_until').where('job_id', '=', job.id).executeTakeFirstOrThrow()).lease_until!
+    let claimedLease: Date | undefined
+    const slow = contextOf(test, async (credential, options) => {
+      claimedLease ??= await leaseOf()
+      await new Promise((resolve) => setTimeout(resolve, 1_300))
+      return inProcessSigner(credential, options)
+    })
+    const worker = createJobWorker(slow, { ...DEFAULT_WORKER_SETTINGS, leaseMs: 3_000 }, silent)
+    const renewed = new Promise<Date>((resolve) => setTimeout(() => resolve(leaseOf()), 1_200))
+    t.equal(await worker.runOnce(), true)
+    t.ok((await renewed).getTime() > claimedLease!.getTime(), 'the lease was pushed back while the chunk was worked on')
+    t.match(await waitForJob(app, job.id), { status: 'completed', succeeded: 2 })
+  })
+
   await t.test('two workers on one database share a job; with leases shorter than a chunk they take the same chunks, and no row is done twice', async (t) => {
     const second = database.url === undefined ? db : (await openDatabase({ url: database.url })).db
     if (second !== db) t.teardown(() => second.destroy())

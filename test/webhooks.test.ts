@@ -1,12 +1,19 @@
+import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { Webhook } from 'standardwebhooks'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { appendEvent } from '../src/events/store.js'
+import { EXCERPT_BYTES } from '../src/webhooks/deliver.js'
+import { recordOutcome } from '../src/webhooks/store.js'
 import { admin, assertProblem, bearer, createApiKey, createIssuer, onEachDatabase } from './helpers/app.js'
 import { createAchievement } from './helpers/credentials.js'
 import { buildWebhookApp, startReceiver, subscribe, type Receiver } from './helpers/webhooks.js'
 
 type Json = Record<string, any>
+
+/** GET a delivery's attempts (one page, as the admin unless `headers` say otherwise). */
+const attemptsOf = (app: FastifyInstance, webhookId: string, deliveryId: string, headers: Json = admin, query = '') =>
+  app.inject({ method: 'GET', url: `/v1/webhooks/${webhookId}/deliveries/${deliveryId}/attempts${query}`, headers })
 
 const ids = (received: { payload?: { data: Json } }[]) => received.map((r) => r.payload!.data.credentialId as string).sort()
 
@@ -115,6 +122,43 @@ await onEachDatabase(t, async (t, database) => {
     t.notOk('lastError' in done!)
     t.equal(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size, 1, 'every retry carries the same webhook-id')
     t.equal(receiver.received.filter((r) => r.payload !== undefined).length, 3, 'each retry is signed afresh')
+
+    const res = await attemptsOf(app, webhook.id, done!.id)
+    t.equal(res.statusCode, 200, res.body)
+    const { items, nextCursor } = res.json()
+    t.equal(nextCursor, null)
+    t.match(items, [
+      { attempt: 1, statusCode: 500, error: 'HTTP 500', startedAt: String, durationMs: Number },
+      { attempt: 2, statusCode: 503, error: /^HTTP 503: busy x+$/, responseExcerpt: /^busy x+$/ },
+      { attempt: 3, statusCode: 204 }
+    ], 'every attempt, first to last, with its own answer')
+    t.equal(items[1].responseExcerpt.length, EXCERPT_BYTES, 'only the start of a 5 KB reply body')
+    t.notOk('responseExcerpt' in items[0], 'an empty body has no excerpt')
+    t.notOk('error' in items[2], 'the delivered attempt has no error')
+    t.ok(items[2].durationMs >= 450, `the slow answer's duration is measured (${items[2].durationMs} ms)`)
+    const started = items.map((item: Json) => Date.parse(item.startedAt))
+    t.ok(started[0] < started[1] && started[1] < started[2], 'in the order they were sent')
+    t.notOk(res.body.includes(receiver.secret.slice('whsec_'.length)), 'the signing secret is in no attempt')
+
+    const first = (await attemptsOf(app, webhook.id, done!.id, admin, '?limit=2')).json()
+    t.same(first.items.map((item: Json) => item.attempt), [1, 2])
+    t.equal(first.nextCursor, '2')
+    const rest = (await attemptsOf(app, webhook.id, done!.id, admin, `?limit=2&cursor=${first.nextCursor}`)).json()
+    t.same(rest, { items: [items[2]], nextCursor: null }, 'the next page goes on from the cursor')
+    await unsubscribe(webhook.id)
+  })
+
+  await t.test('a reply body with a NUL byte is recorded all the same, the NUL replaced', async (t) => {
+    const receiver = await startReceiver(t)
+    const answers = [{ status: 500, body: 'bad\u0000byte' }, { status: 200, body: '{"ok":true}' }]
+    receiver.answer = (_request, index) => answers[index]!
+    const webhook = await subscribe(app, receiver)
+    await issue({ did: 'did:example:nul' })
+    const [done] = await settled(webhook.id, (items) => items[0]?.status === 'delivered')
+    t.match((await attemptsOf(app, webhook.id, done!.id)).json().items, [
+      { attempt: 1, statusCode: 500, error: 'HTTP 500: bad\uFFFDbyte', responseExcerpt: 'bad\uFFFDbyte' },
+      { attempt: 2, statusCode: 200, responseExcerpt: '{"ok":true}' }
+    ])
     await unsubscribe(webhook.id)
   })
 
@@ -125,6 +169,8 @@ await onEachDatabase(t, async (t, database) => {
     await issue({ did: 'did:example:redirected' })
     const [pending] = await settled(webhook.id, (items) => items[0]?.attempts >= 1 && items[0]?.lastStatusCode === 302)
     t.match(pending!.lastError, /redirects are not followed/)
+    const [redirect] = (await attemptsOf(app, webhook.id, pending!.id)).json().items
+    t.match(redirect, { attempt: 1, statusCode: 302, error: /redirects are not followed/ })
     await unsubscribe(webhook.id)
   })
 
@@ -164,6 +210,9 @@ await onEachDatabase(t, async (t, database) => {
     }
     const [delivery] = await deliveries(hookB.id)
     assertProblem(t, await app.inject({ method: 'POST', url: `/v1/webhooks/${hookA.id}/deliveries/${delivery!.id}/retry`, headers: mine }), 404, 'not-found')
+    t.equal((await attemptsOf(app, hookB.id, delivery!.id, theirs)).statusCode, 200, 'an API key reads its own webhook\'s attempts')
+    assertProblem(t, await attemptsOf(app, hookB.id, delivery!.id, mine), 404, 'not-found')
+    assertProblem(t, await attemptsOf(app, hookA.id, delivery!.id, mine), 404, 'not-found')
     const foreign = await app.inject({ method: 'POST', url: '/v1/webhooks', headers: mine, payload: { url: a.url, events: ['credential.issued'], issuerId: other.id } })
     t.match(assertProblem(t, foreign, 403, 'admin-only').errors, [{ pointer: '/issuerId' }])
     const own = await app.inject({ method: 'POST', url: '/v1/webhooks', headers: mine, payload: { url: a.url, events: ['credential.issued'], issuerId: college.id } })
@@ -247,12 +296,21 @@ await onEachDatabase(t, async (t, database) => {
     t.match(failed, { status: 'failed', attempts: 4, lastError: /did not send a complete answer within 300 ms/ })
     t.notOk('lastStatusCode' in failed)
     t.notOk('nextAttemptAt' in failed)
+    const timedOut = (await app.inject({ method: 'GET', url: `/v1/webhooks/${webhook.id}/deliveries/${failed.id}/attempts`, headers: admin })).json().items as Json[]
+    t.same(timedOut.map((item) => item.attempt), [1, 2, 3, 4])
+    for (const item of timedOut) {
+      t.match(item, { error: /did not send a complete answer within 300 ms/ })
+      t.notOk('statusCode' in item || 'responseExcerpt' in item, 'no answer, so no status code and no excerpt')
+      t.ok(item.durationMs >= 250, `it waited for the timeout (${item.durationMs} ms)`)
+    }
 
     receiver.answer = () => ({ status: 200 })
     const retry = await app.inject({ method: 'POST', url: `/v1/webhooks/${webhook.id}/deliveries/${failed.id}/retry`, headers: admin })
     t.equal(retry.statusCode, 202)
     const delivered = await until('delivered')
     t.match(delivered, { attempts: 5, lastStatusCode: 200 })
+    const after = (await app.inject({ method: 'GET', url: `/v1/webhooks/${webhook.id}/deliveries/${failed.id}/attempts`, headers: admin })).json().items as Json[]
+    t.match(after.at(-1), { attempt: 5, statusCode: 200 }, 'the manual retry is one more attempt')
   })
 
   await t.test('webhook URLs obey the private-address rule unless private fetches are allowed', async (t) => {
@@ -288,6 +346,9 @@ await onEachDatabase(t, async (t, database) => {
     t.match(empty.json().errors, [{ pointer: '/events' }])
     const unknownDelivery = await app.inject({ method: 'POST', url: `/v1/webhooks/${made.id}/deliveries/00000000-0000-4000-8000-000000000000/retry`, headers: admin })
     assertProblem(t, unknownDelivery, 404, 'not-found')
+    assertProblem(t, await attemptsOf(app, made.id, '00000000-0000-4000-8000-000000000000'), 404, 'not-found')
+    const badCursor = await attemptsOf(app, made.id, '00000000-0000-4000-8000-000000000000', admin, '?cursor=first')
+    t.match(assertProblem(t, badCursor, 400, 'validation-failed').errors, [{ pointer: '/cursor' }])
     const second = await subscribe(app, receiver, { events: ['job.completed'] })
     const first = await app.inject({ method: 'GET', url: '/v1/webhooks?limit=1', headers: admin })
     t.equal(first.json().items.length, 1)
@@ -301,6 +362,26 @@ await onEachDatabase(t, async (t, database) => {
     t.equal(next.nextCursor, null)
     t.equal((await app.inject({ method: 'DELETE', url: `/v1/webhooks/${made.id}`, headers: admin })).statusCode, 204)
     assertProblem(t, await app.inject({ method: 'GET', url: `/v1/webhooks/${made.id}`, headers: admin }), 404, 'not-found')
+  })
+
+  await t.test('an attempt recorded again (a repeat after a lost reply) is stored once; one of a deleted delivery, not at all', async (t) => {
+    const { app } = await buildWebhookApp(t, database)
+    const receiver = await startReceiver(t)
+    const made = await subscribe(app, receiver, { events: ['job.completed'] })
+    await appendEvent(database.db, { type: 'job.completed', issuerId: null, data: { n: 'once' } })
+    await receiver.waitFor(1)
+    const delivery = () => database.db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', made.id).executeTakeFirstOrThrow()
+    for (let i = 0; i < 300 && (await delivery()).status !== 'delivered'; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    const { id } = await delivery()
+    const repeat = { status: 'delivered', nextAttemptAt: null, statusCode: 200, error: null, responseExcerpt: 'again', startedAt: new Date(), durationMs: 1 } as const
+    await recordOutcome(database.db, { id, attempts: 1 }, repeat)
+    const attempts = await database.db.selectFrom('webhook_delivery_attempts').selectAll().where('delivery_id', '=', id).execute()
+    t.match(attempts, [{ attempt: 1, status_code: 200, response_excerpt: null }], 'the first record stands')
+    t.equal(attempts.length, 1)
+    await app.inject({ method: 'DELETE', url: `/v1/webhooks/${made.id}`, headers: admin })
+    await recordOutcome(database.db, { id, attempts: 2 }, repeat)
+    t.equal((await database.db.selectFrom('webhook_delivery_attempts').select('attempt').where('delivery_id', '=', id).execute()).length, 0,
+      'deleting the webhook deleted its attempts, and a late one records nothing')
   })
 
   await t.test('a delivery whose secret cannot be opened is logged and left to its lease, not sent unsigned', async (t) => {

@@ -224,6 +224,17 @@ export interface WebhookDeliveriesTable {
   created_at: CreatedAt
 }
 
+export interface WebhookDeliveryAttemptsTable {
+  delivery_id: string
+  attempt: number
+  started_at: Date
+  duration_ms: number
+  status_code: number | null
+  error: string | null
+  /** The start of the reply body, at most webhooks/deliver.ts EXCERPT_BYTES. */
+  response_excerpt: string | null
+}
+
 export type JobType = 'issue' | 'revoke'
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'
 
@@ -291,6 +302,7 @@ export interface Database {
   events: EventsTable
   webhooks: WebhooksTable
   webhook_deliveries: WebhookDeliveriesTable
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable
   jobs: JobsTable
   job_rows: JobRowsTable
   job_chunks: JobChunksTable
@@ -312,3 +324,4 @@ export type StatusListRow = Selectable<StatusListsTable>
 export type ClaimRow = Selectable<ClaimsTable>
 export type WebhookRow = Selectable<WebhooksTable>
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>
+export type WebhookDeliveryAttemptRow = Selectable<WebhookDeliveryAttemptsTable>

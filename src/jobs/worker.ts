@@ -31,6 +31,7 @@ function keepLease(ctx: ServiceContext, chunk: ClaimedChunk, leaseMs: number, lo
   if (leaseMs < SHORTEST_RENEWED_LEASE_MS) return () => {}
   const timer = setInterval(() => {
     renewLease(ctx.db, chunk.job_id, chunk.chunk, leaseMs)
+      /* c8 ignore next: the database went away mid-chunk; the chunk fails with it and is tried again */
       .catch((error: unknown) => log.warn({ err: error, jobId: chunk.job_id, chunk: chunk.chunk }, 'a job chunk lease could not be renewed'))
   }, leaseMs / 3)
   timer.unref()

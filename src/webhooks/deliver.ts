@@ -36,25 +36,37 @@ export function signedMessage(secret: string, message: Message, now: Date): { bo
   }
 }
 
-/** Sends attempt number `attempt` and says what the delivery becomes: delivered on a 2xx, else retried or, after the last, failed. */
+/** PostgreSQL text holds no NUL: a reply body with one would make the attempt unrecordable, and the delivery retried forever. */
+function storable(excerpt: string): string {
+  return excerpt.replaceAll('\u0000', '\uFFFD')
+}
+
+/**
+ * Sends attempt number `attempt` and says what came of it (when, how long, the answer) and what the delivery becomes:
+ * delivered on a 2xx, else retried or, after the last, failed.
+ */
 export async function attempt(url: string, secret: string, message: Message, attemptNumber: number, settings: AttemptSettings): Promise<AttemptOutcome> {
   const now = new Date()
+  const started = performance.now()
   const { body, headers } = signedMessage(secret, message, now)
+  const timing = () => ({ startedAt: now, durationMs: Math.round(performance.now() - started) })
   let statusCode: number | null = null
+  let responseExcerpt: string | null = null
   let error: string
   try {
     const reply = await guardedPost(url, { body, headers, policy: settings.policy, excerptBytes: EXCERPT_BYTES })
-    if (reply.status >= 200 && reply.status < 300) return { status: 'delivered', nextAttemptAt: null, statusCode: reply.status, error: null }
     statusCode = reply.status
+    responseExcerpt = reply.excerpt === '' ? null : storable(reply.excerpt)
+    if (reply.status >= 200 && reply.status < 300) return { status: 'delivered', nextAttemptAt: null, statusCode, error: null, responseExcerpt, ...timing() }
     error = reply.status >= 300 && reply.status < 400
       ? `HTTP ${reply.status}: redirects are not followed; subscribe the final URL`
-      : `HTTP ${reply.status}${reply.excerpt === '' ? '' : `: ${reply.excerpt}`}`
+      : `HTTP ${reply.status}${responseExcerpt === null ? '' : `: ${responseExcerpt}`}`
   } catch (refusal) {
     // guardedPost says every failure (address, timeout, network) as a FetchRefusedError written for a person.
     error = (refusal as FetchRefusedError).message
   }
   const delay = settings.retryDelaysMs[attemptNumber - 1]
   return delay === undefined
-    ? { status: 'failed', nextAttemptAt: null, statusCode, error }
-    : { status: 'pending', nextAttemptAt: new Date(now.getTime() + delay), statusCode, error }
+    ? { status: 'failed', nextAttemptAt: null, statusCode, error, responseExcerpt, ...timing() }
+    : { status: 'pending', nextAttemptAt: new Date(now.getTime() + delay), statusCode, error, responseExcerpt, ...timing() }
 }

@@ -1,4 +1,4 @@
-// HTTP for webhooks: subscriptions, their deliveries, and a manual retry.
+// HTTP for webhooks: subscriptions, their deliveries and each one's attempts, and a manual retry.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ServiceContext } from '../context.js'
@@ -6,7 +6,8 @@ import { EVENT_TYPES } from '../events/types.js'
 import { callerOf } from '../http/auth.js'
 import type { FetchPolicy } from '../http/guarded-fetch.js'
 import { BEARER, httpUrl, idParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
-import { createWebhook, deleteWebhook, getWebhook, listDeliveries, listWebhooks, retryDelivery, updateWebhook } from './service.js'
+import { EXCERPT_BYTES } from './deliver.js'
+import { createWebhook, deleteWebhook, getWebhook, listAttempts, listDeliveries, listWebhooks, retryDelivery, updateWebhook } from './service.js'
 
 const eventList = z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length * 2).describe('the event types to receive')
 const description = z.string().trim().min(1).max(500)
@@ -51,6 +52,19 @@ const delivery = z.object({
 
 const deliveryParams = idParams.extend({ deliveryId: z.uuid({ message: 'expected a UUID' }) })
 
+const deliveryAttempt = z.object({
+  attempt: z.number().int().describe('1 for the first; a manual retry adds one more'),
+  startedAt: z.string(),
+  durationMs: z.number().int().describe('until the answer (or the failure)'),
+  statusCode: z.number().int().optional().describe('absent when no answer came (refused address, timeout, network)'),
+  error: z.string().optional().describe('why the attempt failed; absent when it delivered'),
+  responseExcerpt: z.string().optional().describe(`the start of the reply body, its first ${EXCERPT_BYTES} bytes at most; absent when empty`)
+}).meta({ id: 'WebhookDeliveryAttempt' })
+
+const attemptsQuery = pageQuery.extend({
+  cursor: z.string().regex(/^\d{1,9}$/, 'expected the nextCursor of the previous page').optional().describe('the nextCursor of the previous page')
+})
+
 export function webhookRoutes(ctx: ServiceContext, policy: FetchPolicy): FastifyPluginAsyncZod {
   return async (app) => {
     const common = { tags: ['Webhooks'], security: BEARER }
@@ -83,6 +97,16 @@ export function webhookRoutes(ctx: ServiceContext, policy: FetchPolicy): Fastify
         response: { 200: pageOf(delivery), ...problemResponses }
       }
     }, async (request) => listDeliveries(ctx, callerOf(request), request.params.id, request.query))
+
+    app.get('/webhooks/:id/deliveries/:deliveryId/attempts', {
+      schema: {
+        ...common, summary: 'A delivery\'s attempts, first to last', params: deliveryParams, querystring: attemptsQuery,
+        response: { 200: pageOf(deliveryAttempt), ...problemResponses }
+      }
+    }, async (request) => {
+      const { limit, cursor } = request.query
+      return listAttempts(ctx, callerOf(request), request.params.id, request.params.deliveryId, { limit, ...(cursor !== undefined && { cursor: Number(cursor) }) })
+    })
 
     app.post('/webhooks/:id/deliveries/:deliveryId/retry', {
       schema: {

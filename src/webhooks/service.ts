@@ -2,7 +2,7 @@
 import { v7 as uuidv7 } from 'uuid'
 import { recordAuditEvent } from '../audit/store.js'
 import type { Caller, ServiceContext } from '../context.js'
-import type { DeliveryStatus, WebhookRow } from '../db/schema.js'
+import type { DeliveryStatus, WebhookDeliveryAttemptRow, WebhookRow } from '../db/schema.js'
 import type { EventType } from '../events/types.js'
 import { actorOf, issuerScope } from '../http/auth.js'
 import { AppError, notFound } from '../http/errors.js'
@@ -11,8 +11,8 @@ import { findIssuer } from '../issuers/store.js'
 import { pageFrom, type Page } from '../pagination.js'
 import { newWebhookSecret, sealWebhookSecret } from './secrets.js'
 import {
-  deleteWebhook as deleteWebhookRow, findWebhook, insertWebhook, listDeliveries as listDeliveryRows, listWebhooks as listWebhookRows,
-  retryDelivery as retryDeliveryRow, updateWebhook as updateWebhookRow, type DeliveryListRow
+  deleteWebhook as deleteWebhookRow, findWebhook, hasDelivery, insertWebhook, listAttempts as listAttemptRows, listDeliveries as listDeliveryRows,
+  listWebhooks as listWebhookRows, retryDelivery as retryDeliveryRow, updateWebhook as updateWebhookRow, type DeliveryListRow
 } from './store.js'
 
 export interface WebhookView {
@@ -49,6 +49,15 @@ export interface DeliveryView {
   nextAttemptAt?: string
 }
 
+export interface AttemptView {
+  attempt: number
+  startedAt: string
+  durationMs: number
+  statusCode?: number
+  error?: string
+  responseExcerpt?: string
+}
+
 const WEBHOOK = 'webhook'
 
 function webhookView(row: WebhookRow): WebhookView {
@@ -64,6 +73,15 @@ function deliveryView(row: DeliveryListRow): DeliveryView {
     ...(row.last_status_code !== null && { lastStatusCode: row.last_status_code }),
     ...(row.last_error !== null && { lastError: row.last_error }),
     ...(row.next_attempt_at !== null && row.status === 'pending' && { nextAttemptAt: row.next_attempt_at.toISOString() })
+  }
+}
+
+function attemptView(row: WebhookDeliveryAttemptRow): AttemptView {
+  return {
+    attempt: row.attempt, startedAt: row.started_at.toISOString(), durationMs: row.duration_ms,
+    ...(row.status_code !== null && { statusCode: row.status_code }),
+    ...(row.error !== null && { error: row.error }),
+    ...(row.response_excerpt !== null && { responseExcerpt: row.response_excerpt })
   }
 }
 
@@ -166,6 +184,16 @@ export async function listDeliveries(
   await visibleWebhook(ctx, caller, webhookId)
   const rows = await listDeliveryRows(ctx.db, { webhookId, before: query.cursor, limit: query.limit + 1 })
   return pageFrom(rows, query.limit, deliveryView, (item) => item.id)
+}
+
+/** A delivery's attempts, first to last: the number after `cursor` pages on. */
+export async function listAttempts(
+  ctx: ServiceContext, caller: Caller, webhookId: string, deliveryId: string, query: { limit: number; cursor?: number }
+): Promise<Page<AttemptView>> {
+  await visibleWebhook(ctx, caller, webhookId)
+  if (!await hasDelivery(ctx.db, webhookId, deliveryId)) throw notFound('delivery')
+  const rows = await listAttemptRows(ctx.db, { deliveryId, after: query.cursor, limit: query.limit + 1 })
+  return pageFrom(rows, query.limit, attemptView, (item) => String(item.attempt))
 }
 
 /** Sends the delivery again as soon as a dispatcher is free: one more attempt, whatever its state. */

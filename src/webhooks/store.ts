@@ -1,6 +1,6 @@
-// SQL for webhooks: subscriptions, the fan-out of events into deliveries, and the claiming of due deliveries.
+// SQL for webhooks: subscriptions, the fan-out of events into deliveries, the claiming of due deliveries, and their attempts.
 import { sql, type Insertable, type Updateable } from 'kysely'
-import type { Db, DeliveryStatus, WebhookDeliveryRow, WebhookRow, WebhooksTable } from '../db/schema.js'
+import type { Db, DeliveryStatus, WebhookDeliveryAttemptRow, WebhookDeliveryRow, WebhookRow, WebhooksTable } from '../db/schema.js'
 
 export async function insertWebhook(db: Db, row: Insertable<WebhooksTable>): Promise<WebhookRow> {
   return db.insertInto('webhooks').values(row).returningAll().executeTakeFirstOrThrow()
@@ -117,16 +117,45 @@ export interface AttemptOutcome {
   status: DeliveryStatus
   /** When the next attempt is due (pending), else null. */
   nextAttemptAt: Date | null
+  /** Null when no answer came (refused address, timeout, network). */
   statusCode: number | null
   error: string | null
+  /** The start of the reply body (null when there was none). */
+  responseExcerpt: string | null
+  startedAt: Date
+  durationMs: number
 }
 
-/** Records an attempt's outcome and lifts the lease, unless the delivery has been claimed again since (a lease ran out). */
+/**
+ * Records an attempt and, unless the delivery has been claimed again since (a lease ran out), its outcome on the delivery,
+ * lifting the lease. The attempt is recorded either way (it was sent), once: a repeat of the same attempt adds nothing.
+ */
 export async function recordOutcome(db: Db, delivery: { id: string; attempts: number }, outcome: AttemptOutcome): Promise<void> {
-  await db.updateTable('webhook_deliveries')
-    .set({
-      status: outcome.status, next_attempt_at: outcome.nextAttemptAt, locked_until: null,
-      last_status_code: outcome.statusCode, last_error: outcome.error
-    })
-    .where('id', '=', delivery.id).where('attempts', '=', delivery.attempts).execute()
+  await db.transaction().execute(async (trx) => {
+    // Through a select, so a delivery deleted meanwhile (its webhook was) records nothing rather than break the foreign key.
+    await sql`
+      insert into webhook_delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt)
+      select id, ${delivery.attempts}, ${outcome.startedAt}, ${outcome.durationMs}, ${outcome.statusCode}, ${outcome.error}, ${outcome.responseExcerpt}
+      from webhook_deliveries where id = ${delivery.id}
+      on conflict (delivery_id, attempt) do nothing`.execute(trx)
+    await trx.updateTable('webhook_deliveries')
+      .set({
+        status: outcome.status, next_attempt_at: outcome.nextAttemptAt, locked_until: null,
+        last_status_code: outcome.statusCode, last_error: outcome.error
+      })
+      .where('id', '=', delivery.id).where('attempts', '=', delivery.attempts).execute()
+  })
+}
+
+/** A delivery's attempts, first to last, after attempt `after`. */
+export async function listAttempts(db: Db, filter: { deliveryId: string; after?: number; limit: number }): Promise<WebhookDeliveryAttemptRow[]> {
+  let query = db.selectFrom('webhook_delivery_attempts').selectAll().where('delivery_id', '=', filter.deliveryId).orderBy('attempt').limit(filter.limit)
+  if (filter.after !== undefined) query = query.where('attempt', '>', filter.after)
+  return query.execute()
+}
+
+/** Whether the webhook has this delivery. */
+export async function hasDelivery(db: Db, webhookId: string, id: string): Promise<boolean> {
+  const row = await db.selectFrom('webhook_deliveries').select('id').where('id', '=', id).where('webhook_id', '=', webhookId).executeTakeFirst()
+  return row !== undefined
 }
