@@ -26,6 +26,11 @@ const ROWS = [
   'HTTP verify foreign eddsa-rdfc-2022 (did:key)',
   'HTTP revoke',
   'HTTP status list read (cached)',
+  'HTTP job issue eddsa-rdfc-2022, 2,000 rows',
+  'HTTP GET /health p99 during the job',
+  'HTTP issue eddsa-rdfc-2022 during the job',
+  'Lanyard RSS growth during the job',
+  'webhook deliveries to a loopback receiver',
   'HTTP issue eddsa-rdfc-2022 at peak load, p99 latency',
   'Lanyard RSS before issuing',
   'Lanyard RSS after issuing'
