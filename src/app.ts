@@ -155,7 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const claims = { ttlMs: config.LANYARD_CLAIM_TTL_HOURS * 3_600_000 }
   const webhookPace = { ...WEBHOOK_PACE, ...deps.webhooks }
   const webhookPolicy = { ...fetchPolicyFromConfig(config.LANYARD_ALLOW_PRIVATE_FETCH), timeoutMs: webhookPace.timeoutMs }
-  const jobWorker = createJobWorker(ctx, { ...DEFAULT_WORKER_SETTINGS, leaseMs: config.LANYARD_JOB_LEASE_MS, ...deps.jobs?.worker }, app.log)
+  const jobWorker = createJobWorker(ctx, { ...DEFAULT_WORKER_SETTINGS, leaseMs: config.LANYARD_JOB_LEASE_MS, concurrency: config.LANYARD_JOB_CONCURRENCY, ...deps.jobs?.worker }, app.log)
   app.decorate('jobWorker', jobWorker)
   if (deps.jobs?.autoStart !== false) app.addHook('onReady', async () => jobWorker.start())
   app.addHook('onClose', () => jobWorker.stop())

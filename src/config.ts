@@ -51,6 +51,8 @@ export const configSchema = z.object({
    * How long a chunk a worker has claimed stays its own without a sign of life (the worker renews it while it works): after a
    * crash, another instance or the restarted one takes the chunk up after at most this long.
    */
+  /** Chunks one process works on at once (see src/jobs/worker.ts). */
+  LANYARD_JOB_CONCURRENCY: positiveInt.max(16).default(2),
   LANYARD_JOB_LEASE_MS: positiveInt.min(1000).max(3_600_000).default(30_000),
   /** Requests per minute per client address on the public (unauthenticated) routes. */
   PUBLIC_RATE_LIMIT: positiveInt.default(600),

@@ -16,9 +16,14 @@ export interface WorkerSettings {
   maxAttempts: number
   /** Wait before a failed chunk is tried again. */
   retryDelayMs: number
+  /**
+   * Chunks this process works on at once. Two overlap one chunk's building and writing (the event loop, the database)
+   * with another's signing (the threads); the pool's cap on background proofs bounds their share of the threads however many.
+   */
+  concurrency: number
 }
 
-export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { leaseMs: 30_000, pollMs: 1_000, maxAttempts: 5, retryDelayMs: 5_000 }
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { leaseMs: 30_000, pollMs: 1_000, maxAttempts: 5, retryDelayMs: 5_000, concurrency: 2 }
 
 /** Leases shorter than this (tests that make them run out on purpose) are not renewed. */
 const SHORTEST_RENEWED_LEASE_MS = 3_000
@@ -39,9 +44,9 @@ function keepLease(ctx: ServiceContext, chunk: ClaimedChunk, leaseMs: number, lo
 }
 
 export interface JobWorker {
-  /** Starts the loop (again after stop). */
+  /** Starts the loops, `concurrency` of them (again after stop). */
   start(): void
-  /** Stops after the chunk in hand is done. */
+  /** Stops after the chunks in hand are done. */
   stop(): Promise<void>
   /** Looks for work now rather than at the next poll. */
   wake(): void
@@ -51,8 +56,9 @@ export interface JobWorker {
 
 export function createJobWorker(ctx: ServiceContext, settings: WorkerSettings, log: FastifyBaseLogger): JobWorker {
   let running = false
-  let loop: Promise<void> = Promise.resolve()
-  let wakeUp: (() => void) | undefined
+  let loops: Promise<void>[] = []
+  // The wake-up of each idle loop.
+  const sleepers = new Set<() => void>()
 
   async function runOnce(): Promise<boolean> {
     const chunk = await claimChunk(ctx.db, settings.leaseMs)
@@ -74,12 +80,17 @@ export function createJobWorker(ctx: ServiceContext, settings: WorkerSettings, l
   }
 
   const idle = () => new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, settings.pollMs)
-    wakeUp = () => {
+    const wakeUp = () => {
       clearTimeout(timer)
+      sleepers.delete(wakeUp)
       resolve()
     }
+    const timer = setTimeout(wakeUp, settings.pollMs)
+    sleepers.add(wakeUp)
   })
+  const wakeAll = () => {
+    for (const wakeUp of [...sleepers]) wakeUp()
+  }
 
   async function run(): Promise<void> {
     while (running) {
@@ -91,7 +102,6 @@ export function createJobWorker(ctx: ServiceContext, settings: WorkerSettings, l
         log.error({ err: error }, 'the job worker could not reach the database')
       }
       if (!worked && running) await idle()
-      wakeUp = undefined
     }
   }
 
@@ -99,15 +109,15 @@ export function createJobWorker(ctx: ServiceContext, settings: WorkerSettings, l
     start() {
       if (running) return
       running = true
-      loop = run()
+      loops = Array.from({ length: settings.concurrency }, run)
     },
     async stop() {
       running = false
-      wakeUp?.()
-      await loop
+      wakeAll()
+      await Promise.all(loops)
     },
     wake() {
-      wakeUp?.()
+      wakeAll()
     },
     runOnce
   }
