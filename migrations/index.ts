@@ -7,6 +7,8 @@ import * as m0004 from './0004_wallets.js'
 import * as m0005 from './0005_jobs.js'
 import * as m0006 from './0006_events_webhooks.js'
 import * as m0007 from './0007_webhook_attempts.js'
+import * as m0008 from './0008_pathways.js'
+import * as m0009 from './0009_endorsements.js'
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -15,5 +17,7 @@ export const migrations: Record<string, Migration> = {
   '0004_wallets': m0004,
   '0005_jobs': m0005,
   '0006_events_webhooks': m0006,
-  '0007_webhook_attempts': m0007
+  '0007_webhook_attempts': m0007,
+  '0008_pathways': m0008,
+  '0009_endorsements': m0009
 }

@@ -22,9 +22,14 @@ import { AppError, clientErrorHandler, expectationFailed, frameworkErrors, MAX_P
 import { loggerOptions } from './http/logging.js'
 import { registerOpenApi } from './http/openapi.js'
 import { requestValidatorCompiler } from './http/validation.js'
+import { adminEndorsementRoutes, publicEndorsementRoutes } from './endorsements/routes.js'
+import { endorsementDocument } from './endorsements/publish.js'
 import { adminIssuerRoutes, publicIssuerRoutes } from './issuers/routes.js'
 import { jobRoutes } from './jobs/routes.js'
 import { createJobWorker, DEFAULT_WORKER_SETTINGS, type JobWorker, type WorkerSettings } from './jobs/worker.js'
+import { EVALUATE_JOB, evaluatePathwayChunk } from './pathways/evaluate-job.js'
+import { adminPathwayRoutes, publicPathwayRoutes } from './pathways/routes.js'
+import { startPathwaySubscriber, type SubscriberPace } from './pathways/subscriber.js'
 import { adminRecipientRoutes } from './recipients/routes.js'
 import { publicStatusRoutes } from './status/routes.js'
 import { fetchPolicyFromConfig } from './http/guarded-fetch.js'
@@ -35,6 +40,7 @@ import { verifyRoutes } from './verify/routes.js'
 import { adminClaimRoutes, publicWalletRoutes } from './wallets/routes.js'
 import { startDispatcher, type Dispatcher } from './webhooks/dispatcher.js'
 import { webhookRoutes } from './webhooks/routes.js'
+import type { Subscriber } from './events/subscriber.js'
 
 export interface AppDeps {
   config: Config
@@ -50,6 +56,8 @@ export interface AppDeps {
   jobs?: { autoStart?: boolean; chunkSize?: number; worker?: Partial<WorkerSettings> }
   /** Overrides the webhook dispatcher's pace (tests): poll interval, attempt timeout (10 s), attempts in flight, fan-out batch. */
   webhooks?: Partial<WebhookPace>
+  /** The pathway subscriber: `autoStart: false` leaves it stopped (tests drive it); its poll interval, batch and lease. */
+  pathways?: Partial<SubscriberPace> & { autoStart?: boolean }
 }
 
 interface WebhookPace {
@@ -61,6 +69,9 @@ interface WebhookPace {
 
 /** A 2xx within 10 s is a delivery (CONTRACT.md); a few attempts at once keep slow receivers from holding up the rest. */
 const WEBHOOK_PACE: WebhookPace = { pollMs: 500, timeoutMs: 10_000, concurrency: 8, fanOutBatch: 1000 }
+
+/** Nudged after each commit here, the subscriber polls only for other instances' events; a lease outlasts any one batch. */
+const PATHWAY_PACE: SubscriberPace = { pollMs: 1000, batch: 200, leaseMs: 30_000 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -132,7 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Our own documents are read in-process; foreign ones through the guard, cached for the TTL each kind of document allows.
   const remote = deps.fetchDocument ?? networkFetcher({ ...fetchPolicyFromConfig(config.LANYARD_ALLOW_PRIVATE_FETCH), timeoutMs: config.LANYARD_FETCH_TIMEOUT_MS })
   const verifier = createVerifier({
-    fetch: localFirst(config.PUBLIC_URL, localDocuments(ctx), cachedFetcher(remote, { maxEntries: 1000 })),
+    fetch: localFirst(config.PUBLIC_URL, localDocuments(ctx, { endorsements: endorsementDocument }), cachedFetcher(remote, { maxEntries: 1000 })),
     ...(pool !== undefined && { work: pool })
   })
 
@@ -144,6 +155,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await publicApp.register(publicStatusRoutes(ctx))
     await publicApp.register(verifyRoutes(verifier, { bodyLimit: config.BODY_LIMIT }))
     await publicApp.register(publicWalletRoutes(ctx, verifier))
+    await publicApp.register(publicEndorsementRoutes(ctx))
+    await publicApp.register(publicPathwayRoutes(ctx))
   })
 
   // Authenticated APIs speak JSON only: anything else is a 415, not a string that fails validation.
@@ -155,14 +168,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const claims = { ttlMs: config.LANYARD_CLAIM_TTL_HOURS * 3_600_000 }
   const webhookPace = { ...WEBHOOK_PACE, ...deps.webhooks }
   const webhookPolicy = { ...fetchPolicyFromConfig(config.LANYARD_ALLOW_PRIVATE_FETCH), timeoutMs: webhookPace.timeoutMs }
-  const jobWorker = createJobWorker(ctx, { ...DEFAULT_WORKER_SETTINGS, leaseMs: config.LANYARD_JOB_LEASE_MS, concurrency: config.LANYARD_JOB_CONCURRENCY, ...deps.jobs?.worker }, app.log)
+  const jobWorker = createJobWorker(ctx, { ...DEFAULT_WORKER_SETTINGS, leaseMs: config.LANYARD_JOB_LEASE_MS, concurrency: config.LANYARD_JOB_CONCURRENCY, ...deps.jobs?.worker }, app.log, {
+    [EVALUATE_JOB]: evaluatePathwayChunk
+  })
+  const chunkSize = deps.jobs?.chunkSize ?? config.LANYARD_JOB_CHUNK_SIZE
   app.decorate('jobWorker', jobWorker)
   if (deps.jobs?.autoStart !== false) app.addHook('onReady', async () => jobWorker.start())
   app.addHook('onClose', () => jobWorker.stop())
   await app.register(authenticated(
     adminIssuerRoutes(ctx), adminAchievementRoutes(ctx), adminCredentialRoutes(ctx, claims), adminClaimRoutes(ctx, claims), adminRecipientRoutes(ctx),
-    apiKeyRoutes(ctx), auditRoutes(ctx), webhookRoutes(ctx, webhookPolicy),
-    jobRoutes(ctx, { bodyLimit: config.LANYARD_JOB_BODY_LIMIT, chunkSize: deps.jobs?.chunkSize ?? config.LANYARD_JOB_CHUNK_SIZE, onQueued: jobWorker.wake })
+    apiKeyRoutes(ctx), auditRoutes(ctx), webhookRoutes(ctx, webhookPolicy), adminEndorsementRoutes(ctx, verifier),
+    jobRoutes(ctx, { bodyLimit: config.LANYARD_JOB_BODY_LIMIT, chunkSize, onQueued: jobWorker.wake }),
+    adminPathwayRoutes(ctx, { chunkSize, onQueued: jobWorker.wake })
   ), { prefix: '/v1' })
   await app.register(authenticated(vcApiIssueRoutes(ctx)))
 
@@ -175,6 +192,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     })
   })
   app.addHook('onClose', async () => dispatcher?.stop())
+
+  // Pathways hear of every credential issued, here or by another instance, and award what it completes.
+  let pathways: Subscriber | undefined
+  const { autoStart: pathwaysStart, ...pathwayPace } = deps.pathways ?? {}
+  if (pathwaysStart !== false) {
+    app.addHook('onReady', async () => {
+      pathways = startPathwaySubscriber(ctx, app.log.child({ module: 'pathways' }), { ...PATHWAY_PACE, ...pathwayPace })
+    })
+  }
+  app.addHook('onClose', async () => pathways?.stop())
 
   return app
 }

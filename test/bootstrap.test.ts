@@ -23,6 +23,8 @@ await onEachDatabase(t, async (t, database) => {
     const down = await migrator.migrateTo(NO_MIGRATIONS)
     t.equal(down.error, undefined)
     t.match(down.results, [
+      { migrationName: '0009_endorsements', direction: 'Down', status: 'Success' },
+      { migrationName: '0008_pathways', direction: 'Down', status: 'Success' },
       { migrationName: '0007_webhook_attempts', direction: 'Down', status: 'Success' },
       { migrationName: '0006_events_webhooks', direction: 'Down', status: 'Success' },
       { migrationName: '0005_jobs', direction: 'Down', status: 'Success' },

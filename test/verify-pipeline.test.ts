@@ -35,6 +35,17 @@ t.test('endorsements: each verified like a credential; a bad one is a warning, n
   const endorsement = fixture('endorsement-valid.json')
   const holder = fixture('simple-noproof.json')
   holder.endorsement = [endorsement]
+  const unrelated: Json = await verifier.verify({ credential: holder })
+  t.match(unrelated.endorsements, [{ verified: false }], 'an endorsement of something the credential is not about does not verify')
+  t.match(unrelated.endorsements[0].checks.find((c: Json) => c.check === 'subject'), { status: 'failed', message: /^Endorses https:\/\/1edtech\.edu\/issuers\/565049, which is not/ })
+  const subjectless = structuredClone(endorsement)
+  delete subjectless.credentialSubject.id
+  holder.endorsement = [subjectless]
+  const nameless: Json = await verifier.verify({ credential: holder })
+  t.match(nameless.endorsements[0].checks.find((c: Json) => c.check === 'subject'), { status: 'failed', message: 'The endorsement names no subject (credentialSubject.id)' })
+  holder.endorsement = [endorsement]
+  // The fixture endorses the issuer https://1edtech.edu/issuers/565049: made this credential's issuer, it is about it.
+  holder.issuer = { ...holder.issuer, id: 'https://1edtech.edu/issuers/565049' }
   const good = await verifier.verify({ credential: holder })
   t.match(good.endorsements, [{ id: endorsement.id, verified: true, issuer: { id: 'https://state.gov/issuers/565049' } }])
   t.match(good.checks.find((c: Json) => c.check === 'endorsements'), { status: 'passed', message: 'The endorsement verifies' })
@@ -68,6 +79,8 @@ t.test('an endorsement given as a VC-JWT is verified as one', async (t) => {
   const baked = await decodeInput({ kind: 'image', bytes: fixtureBytes('simple-jwt.png') }, fixtureWeb().fetch)
   const holder = fixture('simple-noproof.json')
   holder.endorsementJwt = [baked.jwt!.jwt]
+  // An Open Badge stands in for an endorsement here: the holder is made what it is about (its subject).
+  holder.id = (baked.credential.credentialSubject as Json).id
   const report = await verifier.verify({ credential: holder })
   t.match(report.endorsements, [{ verified: true, checks: [{ check: 'format' }, { check: 'schema' }, { check: 'proof', status: 'passed', message: /VC-JWT/ }] }])
 })

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ServiceContext } from '../context.js'
 import { callerOf } from '../http/auth.js'
-import { BEARER, binaryBody, httpUrl, idParams, issuerParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
+import { BEARER, binaryBody, contextList, endorsementFields, httpUrl, idParams, issuerParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
 import { IMAGE_DATA_URI, MAX_IMAGE_BYTES } from './images.js'
 import { achievementImage, createAchievement, getAchievement, listAchievements, publicAchievement, updateAchievement } from './service.js'
 
@@ -158,14 +158,15 @@ export function adminAchievementRoutes(ctx: ServiceContext): FastifyPluginAsyncZ
 }
 
 const ob3Achievement = z.looseObject({
-  '@context': z.array(z.string()),
+  '@context': contextList,
   id: z.string(),
   type: z.array(z.string()),
   name: z.string(),
   description: z.string(),
   criteria: z.object({ id: z.string().optional(), narrative: z.string().optional() }),
-  creator: z.looseObject({ id: z.string(), type: z.array(z.string()), name: z.string() })
-}).meta({ id: 'Ob3Achievement', description: 'Open Badges 3.0 Achievement' })
+  creator: z.looseObject({ id: z.string(), type: z.array(z.string()), name: z.string() }),
+  ...endorsementFields
+}).meta({ id: 'Ob3Achievement', description: 'Open Badges 3.0 Achievement, with the endorsements of it that are current' })
 
 
 /** Stored images come from callers: never let a browser treat one as a document that can run or load anything. */

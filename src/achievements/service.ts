@@ -2,10 +2,10 @@
 import { v7 as uuidv7 } from 'uuid'
 import { recordAuditEvent } from '../audit/store.js'
 import type { Caller, ServiceContext } from '../context.js'
-import { OB3_CONTEXT, VC_V2_CONTEXT } from '../crypto/contexts.js'
 import { actorOf, assertIssuerAccess, issuerScope } from '../http/auth.js'
 import { notFound } from '../http/errors.js'
 import { visibleIssuer } from '../issuers/service.js'
+import { documentContexts, endorsementMembers, type JsonLdContext } from '../ob3/documents.js'
 import { pageFrom, type Page } from '../pagination.js'
 import { decodeImageDataUri, type DecodedImage, type ImageMediaType } from './images.js'
 import {
@@ -81,6 +81,10 @@ export type Ob3Achievement = {
   tag?: string[]
   alignment?: (Alignment & { type: ['Alignment'] })[]
   creator: { id: string; type: ['Profile']; name: string }
+  /** Signed EndorsementCredentials of this achievement (endorsements/ keeps them on the row). */
+  endorsement?: Record<string, unknown>[]
+  /** The same as VC-JWTs: a document carrying these needs ENDORSEMENT_JWT_CONTEXT. */
+  endorsementJwt?: string[]
 }
 
 const ACHIEVEMENT = 'achievement'
@@ -128,7 +132,8 @@ export function achievementDocument(publicUrl: string, row: AchievementRecord, c
     ...(row.achievement_type !== null ? { achievementType: row.achievement_type } : {}),
     ...(row.tags.length > 0 ? { tag: row.tags } : {}),
     ...(alignments.length > 0 ? { alignment: alignments.map((alignment) => ({ type: ['Alignment'] as ['Alignment'], ...alignment })) } : {}),
-    creator: { id: creator.id, type: ['Profile'], name: creator.name }
+    creator: { id: creator.id, type: ['Profile'], name: creator.name },
+    ...endorsementMembers(row.embedded_endorsements)
   }
 }
 
@@ -210,13 +215,11 @@ export async function updateAchievement(ctx: ServiceContext, caller: Caller, id:
 }
 
 /** The public OB 3.0 Achievement document, with its JSON-LD context. */
-export async function publicAchievement(ctx: ServiceContext, id: string): Promise<Ob3Achievement & { '@context': string[] }> {
+export async function publicAchievement(ctx: ServiceContext, id: string): Promise<Ob3Achievement & { '@context': JsonLdContext[] }> {
   const row = await findAchievementWithCreator(ctx.db, id)
   if (row === undefined) throw notFound(ACHIEVEMENT)
-  return {
-    '@context': [VC_V2_CONTEXT, OB3_CONTEXT],
-    ...achievementDocument(ctx.publicUrl, row, { id: row.creator_did, name: row.creator_name })
-  }
+  const document = achievementDocument(ctx.publicUrl, row, { id: row.creator_did, name: row.creator_name })
+  return { '@context': documentContexts(document), ...document }
 }
 
 /** The achievement's image: the bytes Lanyard stores, or where the caller's https image lives. */

@@ -11,13 +11,13 @@ export type AchievementWithCreator = AchievementRecord & { creator_did: string; 
 export type AchievementImageRow = Pick<AchievementRow, 'image_url' | 'image_media_type' | 'image_data'>
 
 export type NewAchievementRow = Omit<Insertable<AchievementsTable>, 'created_at' | 'updated_at'>
-export type AchievementChanges = Partial<Omit<NewAchievementRow, 'id' | 'issuer_id'>>
+export type AchievementChanges = Partial<Omit<NewAchievementRow, 'id' | 'issuer_id' | 'embedded_endorsements'>>
 
 /** The columns of an AchievementRecord, for selects that join other tables (issuing reads its issuer and key too). */
 export const RECORD_COLUMNS = [
   'achievements.id', 'achievements.issuer_id', 'achievements.name', 'achievements.description', 'achievements.criteria',
   'achievements.image_url', 'achievements.image_caption', 'achievements.image_media_type', 'achievements.achievement_type',
-  'achievements.tags', 'achievements.alignments', 'achievements.created_at', 'achievements.updated_at'
+  'achievements.tags', 'achievements.alignments', 'achievements.created_at', 'achievements.updated_at', 'achievements.embedded_endorsements'
 ] as const
 
 export async function insertAchievement(db: Db, row: NewAchievementRow): Promise<AchievementRecord> {
@@ -53,4 +53,18 @@ export async function updateAchievement(
   let query = db.updateTable('achievements').set({ ...changes, updated_at: new Date() }).where('id', '=', id)
   if (onlyIssuerId !== undefined) query = query.where('issuer_id', '=', onlyIssuerId)
   return query.returning(RECORD_COLUMNS).executeTakeFirst()
+}
+
+/** Locks the achievement row for the rest of the transaction (serialises changes to the endorsements it embeds). */
+export async function lockAchievement(db: Db, id: string): Promise<{ id: string } | undefined> {
+  return db.selectFrom('achievements').select('id').where('id', '=', id).forUpdate().executeTakeFirst()
+}
+
+/**
+ * Replaces the endorsements the achievement embeds (`json`: the JSON text of the list, each signed document's members in
+ * their signed order). Not `updated_at`: the definition is unchanged. The row's new version is what tells issuing that
+ * a remembered context of this achievement is stale.
+ */
+export async function setEmbeddedEndorsements(db: Db, id: string, json: string): Promise<void> {
+  await db.updateTable('achievements').set({ embedded_endorsements: json }).where('id', '=', id).execute()
 }

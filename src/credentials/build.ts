@@ -1,8 +1,9 @@
 // Builds the unsigned OB 3.0 OpenBadgeCredential (VC Data Model 2.0) for one recipient of one achievement.
 import type { Ob3Achievement } from '../achievements/service.js'
-import { OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT, VC_V2_CONTEXT } from '../crypto/contexts.js'
+import { OB3_EXTENSIONS_CONTEXT } from '../crypto/contexts.js'
 import { w3cDate } from '../crypto/w3c-date.js'
 import type { IssuerProfile } from '../issuers/service.js'
+import { documentContexts } from '../ob3/documents.js'
 import { ACHIEVEMENT_CREDENTIAL_SCHEMA_ID } from '../ob3/schema.js'
 import { subjectIdentity } from '../recipients/identity.js'
 import type { RecipientIdentity } from '../recipients/store.js'
@@ -38,7 +39,7 @@ export function buildOpenBadgeCredential(parts: CredentialParts): UnsignedCreden
   const { award } = parts
   return {
     // extensions.json defines 1EdTechJsonSchemaValidator2019: without it, safe-mode canonicalization of credentialSchema fails.
-    '@context': [VC_V2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT],
+    '@context': documentContexts(parts.achievement, OB3_EXTENSIONS_CONTEXT),
     id: parts.url,
     type: ['VerifiableCredential', 'OpenBadgeCredential'],
     name: parts.achievement.name,

@@ -25,7 +25,7 @@ export interface CredentialView {
 }
 
 /** The credential a row holds: the signed document, or the credential a VC-JWT carries. */
-export function credentialDocument(row: Pick<CredentialRow, 'format' | 'signed'>): Record<string, unknown> {
+export function credentialDocument(row: { format: string; signed: string }): Record<string, unknown> {
   // The JWT's payload is the credential plus the registered claims OB 3.0 adds; the VC-JWT decoder takes those off.
   return row.format === 'vc-jwt' ? decodeVcJwt(row.signed)!.credential : JSON.parse(row.signed) as Record<string, unknown>
 }

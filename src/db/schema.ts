@@ -5,6 +5,12 @@ import type { JwtAlg } from '../crypto/vc-jwt.js'
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
 type Json<T> = ColumnType<T, string, string>
+/**
+ * The endorsements an achievement or profile embeds, in OB 3.0's two forms: a signed EndorsementCredential (object) or
+ * a VC-JWT (string). Written by endorsements/ only; the column default is none.
+ */
+export type EmbeddedEndorsement = Record<string, unknown> | string
+type EmbeddedEndorsements = ColumnType<EmbeddedEndorsement[], string | undefined, string>
 
 export interface SettingsTable {
   name: string
@@ -23,6 +29,8 @@ export interface IssuersTable {
   image_url: string | null
   created_at: CreatedAt
   updated_at: Timestamp
+  /** What the public Profile document embeds (the issuer's own rows leave it out: see IssuerRow). */
+  embedded_endorsements: EmbeddedEndorsements
 }
 
 /** Ed25519 signs Data Integrity proofs and EdDSA JWTs; RSA and P-256 sign RS256 and ES256 JWTs. */
@@ -80,6 +88,8 @@ export interface AchievementsTable {
   alignments: Json<Record<string, unknown>[]>
   created_at: CreatedAt
   updated_at: Timestamp
+  /** Embedded in the public Achievement document and every credential issued from now on. */
+  embedded_endorsements: EmbeddedEndorsements
 }
 
 export type RecipientIdentityType = 'email' | 'did' | 'url'
@@ -193,6 +203,17 @@ export interface EventsTable {
   data: Json<Record<string, unknown>>
   occurred_at: CreatedAt
   dispatched_at: Timestamp | null
+  /** The appending transaction's id (xid8, as text): subscribers read events in this order (see events/store.ts). */
+  xid: ColumnType<string | null, never, never>
+}
+
+/** A subscriber's position in the outbox, and who holds it. */
+export interface EventCursorsTable {
+  consumer: string
+  last_xid: ColumnType<string, string | undefined, string>
+  last_id: ColumnType<string, string | undefined, string>
+  lease_token: string | null
+  leased_until: Timestamp | null
 }
 
 export interface WebhooksTable {
@@ -235,7 +256,7 @@ export interface WebhookDeliveryAttemptsTable {
   response_excerpt: string | null
 }
 
-export type JobType = 'issue' | 'revoke'
+export type JobType = 'issue' | 'revoke' | 'evaluate-pathway'
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'
 
 export interface JobsTable {
@@ -285,6 +306,68 @@ export interface JobResultsTable {
   created_at: CreatedAt
 }
 
+export interface PathwaysTable {
+  id: string
+  issuer_id: string
+  name: string
+  description: string | null
+  award_achievement_id: string
+  /** The requirement tree as the API takes it (pathways/requirement.ts). */
+  requirement: Json<unknown>
+  created_at: CreatedAt
+  updated_at: Timestamp
+}
+
+export interface PathwayComponentsTable {
+  pathway_id: string
+  achievement_id: string
+}
+
+export interface PathwayDependenciesTable {
+  pathway_id: string
+  depends_on: string
+}
+
+export interface PathwayAwardsTable {
+  pathway_id: string
+  identity_type: RecipientIdentityType
+  identity: string
+  credential_id: string
+  created_at: CreatedAt
+}
+
+/** How an endorsement is secured: Lanyard signs in the first three; a foreign one may also come in the legacy eddsa-2022. */
+export type EndorsementFormat = CredentialFormat | 'eddsa-2022'
+
+export interface EndorsementsTable {
+  id: string
+  /** The issuer here that signed it; null for one signed elsewhere and attached to an achievement. */
+  endorser_id: string | null
+  endorser_key_id: string | null
+  /** The endorser as the credential names it: its issuer id (a DID or URL). */
+  endorser: string
+  endorser_name: string | null
+  /** credentialSubject.id: the URL of what is endorsed. */
+  subject_id: string
+  /** The endorsed achievement or issuer when it is one of this Lanyard's. */
+  achievement_id: string | null
+  subject_issuer_id: string | null
+  /** The credential's own id. */
+  credential_id: string
+  comment: string | null
+  format: EndorsementFormat
+  jwt_alg: JwtAlg | null
+  /** The exact signed bytes: JSON text, or a compact JWS for vc-jwt. */
+  signed: string
+  status: ColumnType<'active' | 'revoked', 'active' | 'revoked' | undefined, 'active' | 'revoked'>
+  revoked_at: Timestamp | null
+  revocation_reason: string | null
+  detached_at: Timestamp | null
+  status_list_id: string | null
+  status_list_index: number | null
+  created_at: CreatedAt
+}
+
 export interface Database {
   settings: SettingsTable
   issuers: IssuersTable
@@ -307,12 +390,19 @@ export interface Database {
   job_rows: JobRowsTable
   job_chunks: JobChunksTable
   job_results: JobResultsTable
+  endorsements: EndorsementsTable
+  event_cursors: EventCursorsTable
+  pathways: PathwaysTable
+  pathway_components: PathwayComponentsTable
+  pathway_dependencies: PathwayDependenciesTable
+  pathway_awards: PathwayAwardsTable
 }
 
 /** A database handle or an open transaction: stores accept either, so services compose transactions. */
 export type Db = Kysely<Database> | Transaction<Database>
 
-export type IssuerRow = Selectable<IssuersTable>
+// Without the endorsements the public Profile embeds: only that document reads them (issuers/store.ts findIssuerProfile).
+export type IssuerRow = Omit<Selectable<IssuersTable>, 'embedded_endorsements'>
 export type IssuerKeyRow = Selectable<IssuerKeysTable>
 export type NewIssuerKeyRow = Insertable<IssuerKeysTable>
 export type ApiKeyRow = Selectable<ApiKeysTable>
@@ -320,8 +410,10 @@ export type AuditEventRow = Selectable<AuditEventsTable>
 export type AchievementRow = Selectable<AchievementsTable>
 export type RecipientRow = Selectable<RecipientsTable>
 export type CredentialRow = Selectable<CredentialsTable>
+export type EndorsementRow = Selectable<EndorsementsTable>
 export type StatusListRow = Selectable<StatusListsTable>
 export type ClaimRow = Selectable<ClaimsTable>
 export type WebhookRow = Selectable<WebhooksTable>
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>
 export type WebhookDeliveryAttemptRow = Selectable<WebhookDeliveryAttemptsTable>
+export type PathwayRow = Selectable<PathwaysTable>

@@ -41,3 +41,12 @@ export const BEARER = [{ bearerAuth: [] }]
 
 // A handler that sends a Buffer has it written out as it is: no serializer runs, so this schema only documents the bytes.
 export const binaryBody = { schema: z.string().meta({ format: 'binary' }) as unknown as z.ZodType<Buffer> }
+
+/** A JSON-LD @context list as published documents carry it: URLs, and an embedded definition where one is needed. */
+export const contextList = z.array(z.union([z.string(), z.looseObject({})]))
+
+/** OB 3.0's endorsements of an Achievement or a Profile, as published documents embed them. */
+export const endorsementFields = {
+  endorsement: z.array(z.record(z.string(), z.unknown())).optional().describe('signed EndorsementCredentials of it (Data Integrity)'),
+  endorsementJwt: z.array(z.string()).optional().describe('EndorsementCredentials of it signed as VC-JWTs')
+}

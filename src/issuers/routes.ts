@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ServiceContext } from '../context.js'
 import { callerOf } from '../http/auth.js'
-import { BEARER, httpUrl, idParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
+import { BEARER, contextList, endorsementFields, httpUrl, idParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
 import {
   createIssuer, getIssuer, getIssuerKeys, listIssuers, publicDidDocument, publicProfile, rotateIssuerKey, updateIssuer
 } from './service.js'
@@ -101,12 +101,13 @@ export function adminIssuerRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
 }
 
 const profile = z.looseObject({
-  '@context': z.array(z.string()),
+  '@context': contextList,
   id: z.string(),
   type: z.array(z.string()),
   name: z.string(),
-  url: z.string()
-}).meta({ id: 'Profile', description: 'Open Badges 3.0 Profile of an issuer' })
+  url: z.string(),
+  ...endorsementFields
+}).meta({ id: 'Profile', description: 'Open Badges 3.0 Profile of an issuer, with the endorsements of it that are current' })
 
 const didDoc = z.looseObject({
   '@context': z.array(z.string()),

@@ -2,7 +2,6 @@
 import { v7 as uuidv7 } from 'uuid'
 import { recordAuditEvent } from '../audit/store.js'
 import type { Caller, ServiceContext } from '../context.js'
-import { OB3_CONTEXT, VC_V2_CONTEXT } from '../crypto/contexts.js'
 import { didDocument, didKeyFor, didWebFor, verificationMethodId, type DidDocument } from '../crypto/did.js'
 import { signEd25519 } from '../crypto/ed25519.js'
 import { generateKeyMaterial, jwkThumbprint, privateKeyFromSecret, type KeyMaterial } from '../crypto/keys.js'
@@ -12,9 +11,10 @@ import type { KeyObject } from 'node:crypto'
 import { actorOf, assertIssuerAccess, issuerScope, requireAdmin } from '../http/auth.js'
 import { AppError, notFound } from '../http/errors.js'
 import { lruPer } from '../lru.js'
+import { documentContexts, endorsementMembers, type EndorsementMembers, type JsonLdContext } from '../ob3/documents.js'
 import { pageFrom, type Page } from '../pagination.js'
 import {
-  findActiveIssuerKey, findIssuer, findPublicKeys, insertIssuer, insertIssuerKey, listIssuerKeys, listIssuers as listIssuerRows,
+  findActiveIssuerKey, findIssuer, findIssuerProfile, findPublicKeys, insertIssuer, insertIssuerKey, listIssuerKeys, listIssuers as listIssuerRows,
   listKeysOfIssuers, lockIssuer, retireIssuerKeys, updateIssuer as updateIssuerRow, type IssuerChanges
 } from './store.js'
 
@@ -206,7 +206,7 @@ export async function rotateIssuerKey(ctx: ServiceContext, caller: Caller, id: s
 }
 
 export type IssuerProfile = {
-  '@context': string[]
+  '@context': JsonLdContext[]
   id: string
   type: ['Profile']
   name: string
@@ -229,11 +229,12 @@ export function profileDocument(row: IssuerRow): Omit<IssuerProfile, '@context'>
   }
 }
 
-/** The public OB 3.0 Profile document. */
-export async function publicProfile(ctx: ServiceContext, id: string): Promise<IssuerProfile> {
-  const row = await findIssuer(ctx.db, id)
+/** The public OB 3.0 Profile document, with the endorsements of this issuer (credentials embed the profile without them). */
+export async function publicProfile(ctx: ServiceContext, id: string): Promise<IssuerProfile & EndorsementMembers> {
+  const row = await findIssuerProfile(ctx.db, id)
   if (row === undefined) throw notFound(ISSUER)
-  return { '@context': [VC_V2_CONTEXT, OB3_CONTEXT], ...profileDocument(row) }
+  const endorsements = endorsementMembers(row.embedded_endorsements)
+  return { '@context': documentContexts(endorsements), ...profileDocument(row), ...endorsements }
 }
 
 export async function publicDidDocument(ctx: ServiceContext, id: string): Promise<DidDocument> {

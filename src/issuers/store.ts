@@ -1,5 +1,5 @@
 // SQL for issuers and their keys.
-import type { Db, IssuerKeyRow, IssuerRow, NewIssuerKeyRow } from '../db/schema.js'
+import type { Db, EmbeddedEndorsement, IssuerKeyRow, IssuerRow, NewIssuerKeyRow } from '../db/schema.js'
 
 export type NewIssuerRow = Omit<IssuerRow, 'created_at' | 'updated_at'>
 export type IssuerChanges = Partial<Pick<IssuerRow, 'name' | 'url' | 'email' | 'description' | 'image_url'>>
@@ -10,6 +10,19 @@ export async function insertIssuer(db: Db, row: NewIssuerRow): Promise<IssuerRow
 
 export async function findIssuer(db: Db, id: string): Promise<IssuerRow | undefined> {
   return db.selectFrom('issuers').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** The issuer with the endorsements its public Profile embeds. */
+export async function findIssuerProfile(db: Db, id: string): Promise<(IssuerRow & { embedded_endorsements: EmbeddedEndorsement[] }) | undefined> {
+  return db.selectFrom('issuers').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/**
+ * Replaces the endorsements the public Profile embeds (the JSON text of the list). Not `updated_at`: the profile is
+ * unchanged.
+ */
+export async function setEmbeddedEndorsements(db: Db, id: string, json: string): Promise<void> {
+  await db.updateTable('issuers').set({ embedded_endorsements: json }).where('id', '=', id).execute()
 }
 
 /** Locks the issuer row for the rest of the transaction (serialises key rotations of one issuer). */

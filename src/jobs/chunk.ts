@@ -5,7 +5,7 @@ import type { Caller, ServiceContext } from '../context.js'
 import { awardOf, proofOf } from '../credentials/award-input.js'
 import { revokeCredentials } from '../credentials/revoke.js'
 import { issueCredentials } from '../credentials/service.js'
-import type { CredentialFormat, JwtAlg } from '../db/schema.js'
+import type { CredentialFormat, JobType, JwtAlg } from '../db/schema.js'
 import type { Principal } from '../http/auth.js'
 import { AppError } from '../http/errors.js'
 import type { IssueRowInput } from './rows.js'
@@ -15,6 +15,17 @@ import { chunkRows, failJob, findJob, recordChunk, recordedRows, recordRefusedRo
 interface IssueParams { achievementId: string; format: CredentialFormat; jwtAlg?: JwtAlg }
 interface RevokeParams { reason?: string }
 type Row<T> = { row: number; input: T }
+
+/** The work of one chunk of a job: the results of its rows, or why the job cannot go on. */
+export type ChunkWork = (
+  ctx: ServiceContext, caller: Caller, job: JobRow, claimed: ClaimedChunk, rows: Row<Record<string, unknown>>[]
+) => Promise<NewJobResult[] | { jobError: string }>
+
+/**
+ * The work of the job types other capabilities define (a pathway's evaluation), given by the app: jobs runs their chunks
+ * (claims, leases, retries, results) without knowing what they do.
+ */
+export type JobKinds = Partial<Record<Exclude<JobType, 'issue' | 'revoke'>, ChunkWork>>
 
 /** The Idempotency-Key of a chunk's issue: the same on every attempt, by any worker. */
 export function chunkIdempotencyKey(jobId: string, chunk: number): string {
@@ -120,16 +131,16 @@ async function revokeChunk(ctx: ServiceContext, caller: Caller, job: JobRow, row
  * Does a claimed chunk and records it. Throws when it could not (the worker retries it later); a chunk of a job that was
  * cancelled meanwhile is left undone.
  */
-export async function processChunk(ctx: ServiceContext, claimed: ClaimedChunk): Promise<void> {
+export async function processChunk(ctx: ServiceContext, claimed: ClaimedChunk, kinds: JobKinds = {}): Promise<void> {
   const job = (await findJob(ctx.db, claimed.job_id))!
   if (job.status !== 'running') return
   const rows = await chunkRows(ctx.db, job.id, claimed.first_row, claimed.last_row)
   const caller: Caller = { principal: job.principal as unknown as Principal, requestId: job.request_id }
   const revoked = await revokedKeyOf(ctx, caller.principal)
   if (revoked !== undefined) return failJob(ctx.db, job.id, revoked)
-  const results = job.type === 'issue'
-    ? await issueChunk(ctx, caller, job, claimed, rows as Row<IssueRowInput>[])
-    : await revokeChunk(ctx, caller, job, rows as Row<{ id: string }>[])
+  const results = job.type === 'issue' ? await issueChunk(ctx, caller, job, claimed, rows as Row<IssueRowInput>[])
+    : job.type === 'revoke' ? await revokeChunk(ctx, caller, job, rows as Row<{ id: string }>[])
+    : await kinds[job.type]!(ctx, caller, job, claimed, rows)
   if ('jobError' in results) return failJob(ctx.db, job.id, results.jobError)
   await recordChunk(ctx.db, job.id, claimed.chunk, results)
 }

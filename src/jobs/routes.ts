@@ -11,10 +11,10 @@ import { AppError, validationFailed, type FieldError } from '../http/errors.js'
 import { BEARER, idParams, pageOf, pageQuery, problemResponses } from '../http/schemas.js'
 import { CSV_COLUMNS, readIssueCsv } from './csv.js'
 import { checkIssueRow, issueErrors, MAX_JOB_ROWS, RowErrors, tooManyRows, type IssueRowInput, type JobRowInput } from './rows.js'
+import { JOB_STATUSES, jobView } from './schemas.js'
 import { cancelJob, getJob, jobResults, jobResultsCsv, listJobs, submitJob, type JobSubmission } from './service.js'
 
 const TAGS = ['Jobs']
-const STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const
 
 // Rows are arrays of anything here: each is checked on its own after, so that one 422 can name every bad row.
 const jsonJob = z.discriminatedUnion('type', [
@@ -28,20 +28,6 @@ const csvQuery = z.object({
   ...proofFields
 })
 
-const jobView = z.object({
-  id: z.uuid(),
-  type: z.enum(['issue', 'revoke']),
-  status: z.enum(STATUSES),
-  total: z.number().int(),
-  succeeded: z.number().int(),
-  failed: z.number().int(),
-  rowsPerSecond: z.number().nullable().describe('rows done per second since the job started; null before'),
-  error: z.string().nullable().describe('why a failed job stopped'),
-  url: z.string(),
-  createdAt: z.string(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable()
-}).meta({ id: 'Job' })
 
 const jobResult = z.object({
   row: z.number().int().describe('the item\'s index in items/ids, or its row in the CSV (the header is row 1)'),
@@ -143,7 +129,7 @@ export function jobRoutes(ctx: ServiceContext, options: JobRouteOptions): Fastif
       schema: {
         ...common,
         summary: 'List jobs (an API key sees only its issuer\'s)',
-        querystring: pageQuery.extend({ status: z.enum(STATUSES).optional() }),
+        querystring: pageQuery.extend({ status: z.enum(JOB_STATUSES).optional() }),
         response: { 200: pageOf(jobView), ...problemResponses }
       }
     }, async (request) => listJobs(ctx, callerOf(request), request.query))

@@ -4,14 +4,16 @@ import { v7 as uuidv7 } from 'uuid'
 import { findAchievement } from '../achievements/store.js'
 import type { Caller, ServiceContext } from '../context.js'
 import { idempotencyKeyReused, requestHash } from '../credentials/idempotency.js'
-import type { CredentialFormat, JobStatus, JwtAlg } from '../db/schema.js'
+import type { RawBuilder } from 'kysely'
+import type { CredentialFormat, JobStatus, JobType, JwtAlg } from '../db/schema.js'
+import { eventsCommitted } from '../events/notify.js'
 import { actorOf, assertIssuerAccess, issuerScope } from '../http/auth.js'
 import { notFound } from '../http/errors.js'
 import { pageFrom, type Page } from '../pagination.js'
 import { csvLine } from './csv.js'
 import type { IssueRowInput, JobRowInput } from './rows.js'
 import {
-  cancelJob as cancelJobRow, findJob, findJobByIdempotencyKey, insertJob, listJobs as listJobRows, listResults, type ChunkRange,
+  cancelJob as cancelJobRow, findJob, findJobByIdempotencyKey, insertJob, insertJobOfQuery, listJobs as listJobRows, listResults, type ChunkRange,
   type JobResultRow, type JobRow
 } from './store.js'
 
@@ -21,7 +23,7 @@ export type JobSubmission =
 
 export interface JobView {
   id: string
-  type: 'issue' | 'revoke'
+  type: JobType
   status: JobStatus
   total: number
   succeeded: number
@@ -113,6 +115,25 @@ export async function submitJob(
   // Nothing written: a concurrent submission with the same key got there first; answer its job.
   if (job === undefined) return replayOf(ctx, (await findJobByIdempotencyKey(ctx.db, actor, idempotencyKey!))!, hash!)
   return { job: jobView(ctx, job), replayed: false }
+}
+
+/** A job of another capability whose rows a query selects (each row's `input`): see insertJobOfQuery. */
+export interface QueriedJob {
+  type: Exclude<JobType, 'issue' | 'revoke'>
+  issuerId: string
+  params: Record<string, unknown>
+  rows: RawBuilder<{ input: unknown }>
+}
+
+/** Queues a job whose rows the database selects, numbers and chunks itself: however many, none is held in memory here. */
+export async function submitQueriedJob(ctx: ServiceContext, caller: Caller, settings: { chunkSize: number }, submission: QueriedJob): Promise<JobView> {
+  const job = await ctx.db.transaction().execute((trx) => insertJobOfQuery(trx, {
+    id: uuidv7(), type: submission.type, issuer_id: submission.issuerId, principal: JSON.stringify(caller.principal),
+    actor: actorOf(caller.principal), request_id: caller.requestId, params: JSON.stringify(submission.params), idempotency_key: null, request_hash: null
+  }, submission.rows, settings.chunkSize))
+  // A job of no rows is completed at once, its job.completed appended.
+  if (job.status === 'completed') eventsCommitted(ctx.db)
+  return jobView(ctx, job)
 }
 
 async function visibleJob(ctx: ServiceContext, caller: Caller, id: string): Promise<JobRow> {

@@ -1,5 +1,5 @@
 // SQL for jobs: the job, its rows, the chunk queue (leases claimed with FOR UPDATE SKIP LOCKED) and the results.
-import { sql, type Insertable, type Selectable } from 'kysely'
+import { sql, type Insertable, type RawBuilder, type Selectable } from 'kysely'
 import type { Db, JobResultsTable, JobsTable, JobStatus } from '../db/schema.js'
 import { appendEvent } from '../events/store.js'
 import type { NewEvent } from '../events/types.js'
@@ -38,6 +38,31 @@ export async function insertJob(db: Db, job: NewJobRow, rows: { row: number; inp
       .execute()
   }
   return inserted
+}
+
+/**
+ * A job whose rows `rows` selects (one jsonb column, `input`), in the caller's transaction: the database numbers them from
+ * 0 and cuts them into chunks of `chunkSize`, so no row passes through the process. A job of no rows is completed at once.
+ */
+export async function insertJobOfQuery(
+  db: Db, job: Omit<NewJobRow, 'total'>, rows: RawBuilder<{ input: unknown }>, chunkSize: number
+): Promise<JobRow> {
+  await db.insertInto('jobs').values({ ...job, total: 0, status: 'queued' }).execute()
+  await sql`insert into job_rows (job_id, row, input) select ${job.id}::uuid, (row_number() over ()) - 1, input from (${rows}) as r`.execute(db)
+  const { total } = await db.updateTable('jobs')
+    .set((eb) => ({ total: eb.selectFrom('job_rows').select((e) => e.fn.countAll<number>().as('n')).where('job_id', '=', job.id) }))
+    .where('id', '=', job.id).returning('total').executeTakeFirstOrThrow()
+  if (total === 0) {
+    const done = await db.updateTable('jobs').set({ status: 'completed', started_at: sql`now()`, finished_at: sql`now()` })
+      .where('id', '=', job.id).returning(JOB_EVENT_COLUMNS).executeTakeFirstOrThrow()
+    await appendEvent(db, jobEvent('job.completed', done))
+  } else {
+    await sql`
+      insert into job_chunks (job_id, chunk, first_row, last_row)
+      select ${job.id}::uuid, n, n * ${chunkSize}::int, least((n + 1) * ${chunkSize}::int, ${total}::int) - 1
+      from generate_series(0, ${Math.ceil(total / chunkSize) - 1}::int) as n`.execute(db)
+  }
+  return (await findJob(db, job.id))!
 }
 
 export async function findJob(db: Db, id: string): Promise<JobRow | undefined> {

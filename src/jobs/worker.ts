@@ -4,7 +4,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { ServiceContext } from '../context.js'
 import { runAsBackgroundWork } from '../crypto/proof-pool.js'
-import { processChunk } from './chunk.js'
+import { processChunk, type JobKinds } from './chunk.js'
 import { claimChunk, failJob, releaseChunk, renewLease, type ClaimedChunk } from './store.js'
 
 export interface WorkerSettings {
@@ -54,7 +54,7 @@ export interface JobWorker {
   runOnce(): Promise<boolean>
 }
 
-export function createJobWorker(ctx: ServiceContext, settings: WorkerSettings, log: FastifyBaseLogger): JobWorker {
+export function createJobWorker(ctx: ServiceContext, settings: WorkerSettings, log: FastifyBaseLogger, kinds: JobKinds = {}): JobWorker {
   let running = false
   let loops: Promise<void>[] = []
   // The wake-up of each idle loop.
@@ -65,7 +65,7 @@ export function createJobWorker(ctx: ServiceContext, settings: WorkerSettings, l
     if (chunk === undefined) return false
     const release = keepLease(ctx, chunk, settings.leaseMs, log)
     try {
-      await runAsBackgroundWork(() => processChunk(ctx, chunk))
+      await runAsBackgroundWork(() => processChunk(ctx, chunk, kinds))
     } catch (error) {
       log.error({ err: error, jobId: chunk.job_id, chunk: chunk.chunk, attempt: chunk.attempts }, 'a job chunk failed')
       if (chunk.attempts >= settings.maxAttempts) {

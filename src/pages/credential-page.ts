@@ -1,7 +1,7 @@
 // The credential's public page for people: the badge, what was achieved, who says so, whether it checks out, and how to share it.
 import type { VerificationReport } from '../verify/report.js'
 import { escapeHtml, httpUrl, page } from './html.js'
-import { checksHtml, parsedDate, statusHtml, statusWord, summaryHtml } from './report-html.js'
+import { checksHtml, endorsementsHtml, parsedDate, statusHtml, statusWord, summaryHtml } from './report-html.js'
 
 export { escapeHtml } from './html.js'
 
@@ -90,7 +90,7 @@ export function credentialPage(model: CredentialPageModel): string {
 <h1>${escapeHtml(name)}</h1>
 ${description === null ? '' : `<p>${escapeHtml(description)}</p>\n`}${statusHtml(report)}
 ${summaryHtml(report, credential, { achievement: false })}
-${criteriaHtml(record(achievement.criteria))}<details>
+${criteriaHtml(record(achievement.criteria))}${endorsementsHtml(report.endorsements)}<details>
 <summary>How this was checked</summary>
 ${checksHtml(report.checks)}
 </details>

@@ -59,6 +59,8 @@ ul.checks li { padding: .5rem 0; border-bottom: 1px solid var(--line); overflow-
 .check-warning { color: #5c3b00 }
 .check-skipped { color: var(--muted) }
 ul.endorsements { padding: 0; list-style: none }
+blockquote { margin: .5rem 0; padding: .25rem 0 .25rem 1rem; border-left: 4px solid var(--line) }
+blockquote p { margin: 0 }
 h3 { font-size: 1.0625rem; margin: 1rem 0 .25rem }
 ul.actions { padding-left: 1.25rem }
 ul.actions li { margin: .375rem 0 }

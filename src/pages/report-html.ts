@@ -1,5 +1,5 @@
-// A verification report as HTML for people, shared by the badge page and the verify page: status word, summary, checks.
-import type { Check, CheckName, CheckStatus, ReportSummary, VerificationReport } from '../verify/report.js'
+// A verification report as HTML for people, shared by the badge page and the verify page: status word, summary, checks, endorsements.
+import type { Check, CheckName, CheckStatus, EndorsementReport, ReportSummary, VerificationReport } from '../verify/report.js'
 import { escapeHtml, httpUrl } from './html.js'
 
 export type StatusWord = 'Verified' | 'Revoked' | 'Expired' | 'Not yet valid' | 'Not verified'
@@ -41,6 +41,7 @@ const CHECK_LABELS: Record<CheckName, string> = {
   validity: 'Dates (validity)',
   status: 'Revocation status',
   recipient: 'Recipient',
+  subject: 'Endorsed subject',
   endorsements: 'Endorsements'
 }
 
@@ -92,4 +93,31 @@ export function summaryHtml(report: VerificationReport, credential: Record<strin
   if (summary.validUntil !== null) rows.push(['Valid until', dateHtml(summary.validUntil)])
   if (rows.length === 0) return ''
   return `<dl>\n${rows.map(([term, detail]) => `<dt>${term}</dt><dd>${detail}</dd>`).join('\n')}\n</dl>`
+}
+
+/**
+ * One endorsement: who endorses, its own result (and why not, when it fails), what the endorser says, the signed
+ * endorsement to look at, and its checks. A revoked or forged one is shown as such, never as praise.
+ */
+function endorsementHtml(endorsement: EndorsementReport): string {
+  const by = escapeHtml(endorsement.issuer.name ?? endorsement.issuer.id ?? 'an unnamed issuer')
+  const word = endorsement.verified ? 'Verified' : 'Not verified'
+  const problem = endorsement.checks.find((check) => check.status === 'failed')
+  const link = httpUrl(endorsement.id)
+  return `<li>
+<h3>Endorsed by ${by}</h3>
+<p><span class="check-status check-${endorsement.verified ? 'passed' : 'failed'}">${word}</span></p>
+${problem === undefined ? '' : `<p>${escapeHtml(problem.message)}</p>\n`}${
+  endorsement.endorsementComment === undefined ? '' : `<blockquote><p class="narrative">${escapeHtml(endorsement.endorsementComment)}</p></blockquote>\n`}${
+  link === null ? '' : `<p><a href="${escapeHtml(link)}" type="application/ld+json">The signed endorsement by ${by}</a></p>\n`}<details>
+<summary>How this endorsement was checked</summary>
+${checksHtml(endorsement.checks)}
+</details>
+</li>`
+}
+
+/** The endorsements section of the badge page and the verify result; nothing when there are none. */
+export function endorsementsHtml(endorsements: EndorsementReport[] | undefined): string {
+  if (endorsements === undefined || endorsements.length === 0) return ''
+  return `<h2>Endorsements</h2>\n<ul class="endorsements">\n${endorsements.map(endorsementHtml).join('\n')}\n</ul>\n`
 }

@@ -1,7 +1,7 @@
 // The verify page for people: a form taking a badge in any shape we read, and the report it gets back.
-import type { EndorsementReport, VerificationReport } from '../verify/report.js'
+import type { VerificationReport } from '../verify/report.js'
 import { escapeHtml, page } from './html.js'
-import { checksHtml, statusHtml, statusWord, summaryHtml } from './report-html.js'
+import { checksHtml, endorsementsHtml, statusHtml, statusWord, summaryHtml } from './report-html.js'
 
 const VERIFY = '/verify'
 
@@ -30,21 +30,6 @@ ${alert}<form method="post" action="${VERIFY}" enctype="multipart/form-data">
 <button type="submit">Verify</button>
 </form>`
   return page({ title: 'Verify an Open Badge', main, verifyHref: VERIFY })
-}
-
-function endorsementHtml(endorsement: EndorsementReport): string {
-  const by = endorsement.issuer.name ?? endorsement.issuer.id ?? 'an unnamed issuer'
-  const word = endorsement.verified ? 'Verified' : 'Not verified'
-  return `<li>
-<h3>Endorsed by ${escapeHtml(by)}</h3>
-<p><span class="check-status check-${endorsement.verified ? 'passed' : 'failed'}">${word}</span></p>
-${checksHtml(endorsement.checks)}
-</li>`
-}
-
-function endorsementsHtml(endorsements: EndorsementReport[] | undefined): string {
-  if (endorsements === undefined || endorsements.length === 0) return ''
-  return `<h2>Endorsements</h2>\n<ul class="endorsements">\n${endorsements.map(endorsementHtml).join('\n')}\n</ul>\n`
 }
 
 export function verifyResultPage(report: VerificationReport): string {

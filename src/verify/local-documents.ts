@@ -10,7 +10,11 @@ import { publishedStatusList } from '../status/publish.js'
 import type { FetchedDocument, LocalDocuments } from './documents.js'
 
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
-const ROUTES: [RegExp, (ctx: ServiceContext, id: string, accept: string) => Promise<{ contentType: string; body: string }>][] = [
+
+/** Reads the document with this id, as its public route would answer `accept`. */
+export type LocalDocument = (ctx: ServiceContext, id: string, accept: string) => Promise<{ contentType: string; body: string }>
+
+const ROUTES: [RegExp, LocalDocument][] = [
   [new RegExp(`^/status/(${UUID})$`), async (ctx, id) => ({ contentType: 'application/vc+ld+json', body: (await publishedStatusList(ctx, id)).body })],
   [new RegExp(`^/issuers/(${UUID})/did\\.json$`), async (ctx, id) => ({ contentType: 'application/did+ld+json', body: JSON.stringify(await publicDidDocument(ctx, id)) })],
   [new RegExp(`^/issuers/(${UUID})$`), async (ctx, id) => ({ contentType: 'application/ld+json', body: JSON.stringify(await publicProfile(ctx, id)) })],
@@ -21,10 +25,15 @@ const ROUTES: [RegExp, (ctx: ServiceContext, id: string, accept: string) => Prom
   }]
 ]
 
-export function localDocuments(ctx: ServiceContext): LocalDocuments {
+/**
+ * `more` adds documents of capabilities above this one, by collection: `{ endorsements: read }` answers
+ * /endorsements/:id (verification must not import the capabilities that use it).
+ */
+export function localDocuments(ctx: ServiceContext, more: Record<string, LocalDocument> = {}): LocalDocuments {
+  const routes: [RegExp, LocalDocument][] = [...ROUTES, ...Object.entries(more).map(([collection, read]) => [new RegExp(`^/${collection}/(${UUID})$`), read] as [RegExp, LocalDocument])]
   return async (path, accept): Promise<FetchedDocument> => {
     const url = `${ctx.publicUrl}${path}`
-    for (const [pattern, read] of ROUTES) {
+    for (const [pattern, read] of routes) {
       const match = pattern.exec(path)
       if (match === null) continue
       try {

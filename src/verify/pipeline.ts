@@ -35,7 +35,7 @@ export interface Verifier {
 
 /** Endorsements of endorsements are followed this deep, and at most this many are checked per credential. */
 const MAX_ENDORSEMENT_DEPTH = 2
-const MAX_ENDORSEMENTS = 20
+export const MAX_ENDORSEMENTS = 20
 
 export function createVerifier(deps: { fetch: DocumentFetcher; now?: () => Date; work?: ProofWork }): Verifier {
   const now = deps.now ?? (() => new Date())
@@ -104,6 +104,7 @@ export function createVerifier(deps: { fetch: DocumentFetcher; now?: () => Date;
 
   async function verifyEndorsements(credential: Json, depth: number): Promise<EndorsementReport[]> {
     const found = endorsementsIn(credential).slice(0, MAX_ENDORSEMENTS)
+    const parties = partiesOf(credential)
     const reports: EndorsementReport[] = []
     for (const endorsement of found) {
       const decoded = typeof endorsement === 'string' ? decodeVcJwt(endorsement) : { credential: endorsement }
@@ -113,7 +114,15 @@ export function createVerifier(deps: { fetch: DocumentFetcher; now?: () => Date;
       }
       const decodedCredential: DecodedCredential = 'jwt' in decoded ? { credential: decoded.credential, jwt: decoded } : decoded
       const report = await verifyAt(decodedCredential, {}, depth + 1)
-      reports.push({ id: typeof report.credential.id === 'string' ? report.credential.id : null, issuer: report.summary.issuer, verified: report.verified, checks: report.checks })
+      const subject = firstSubject(report.credential)
+      const checks = ordered([...report.checks, subjectCheck(subject?.id, parties)])
+      reports.push({
+        id: typeof report.credential.id === 'string' ? report.credential.id : null,
+        issuer: report.summary.issuer,
+        ...(typeof subject?.endorsementComment === 'string' && { endorsementComment: subject.endorsementComment }),
+        verified: noneFailed(checks),
+        checks
+      })
     }
     return reports
   }
@@ -130,6 +139,42 @@ function endorsementsIn(credential: Json): (Json | string)[] {
     ...(Array.isArray(holder.endorsement) ? holder.endorsement : []).filter((e): e is Json => typeof e === 'object' && e !== null),
     ...(Array.isArray(holder.endorsementJwt) ? holder.endorsementJwt : []).filter((e): e is string => typeof e === 'string')
   ])
+}
+
+/** The credential's subject, or the first of its subjects. */
+export function firstSubject(credential: Json): Json | undefined {
+  const first: unknown = Array.isArray(credential.credentialSubject) ? credential.credentialSubject[0] : credential.credentialSubject
+  return typeof first === 'object' && first !== null ? first as Json : undefined
+}
+
+/** What a credential is about, by id: itself, its achievement, its issuer and the achievement's creator. */
+function partiesOf(credential: Json): [what: string, id: string][] {
+  const achievement = firstSubject(credential)?.achievement as Json | undefined
+  const candidates: [string, unknown][] = [
+    ['this credential', credential.id], ['its achievement', achievement?.id], ['its issuer', issuerIdOf(credential)],
+    ['the achievement\'s creator', (achievement?.creator as Json | undefined)?.id]
+  ]
+  return candidates.filter((candidate): candidate is [string, string] => typeof candidate[1] === 'string')
+}
+
+/** The https URL a did:web names (`did:web:host%3Aport:a:b` → `https://host:port/a/b`), which a profile endorsement may use instead. */
+function didWebUrl(id: string): string | undefined {
+  if (!id.startsWith('did:web:')) return undefined
+  const [host, ...path] = id.slice('did:web:'.length).split(':')
+  return `https://${decodeURIComponent(host!)}/${path.map(decodeURIComponent).join('/')}`
+}
+
+/**
+ * Does the endorsement endorse something this credential is about (OB 3.0's own examples embed endorsements of the
+ * issuer in the achievement)? A genuine endorsement of another achievement, copied in, must not pass for praise of this
+ * one. A did:web issuer may be endorsed by the URL its DID names (https or, in development, http).
+ */
+function subjectCheck(subjectId: unknown, parties: [string, string][]): Check {
+  if (typeof subjectId !== 'string') return failed('subject', 'The endorsement names no subject (credentialSubject.id)')
+  const bare = subjectId.replace(/^http:/, 'https:')
+  const match = parties.find(([, id]) => id === subjectId || didWebUrl(id) === bare)
+  if (match !== undefined) return passed('subject', `Endorses ${match[0]} (${subjectId})`)
+  return failed('subject', `Endorses ${subjectId}, which is not this credential, its achievement or its issuer`)
 }
 
 /** A bad endorsement does not make the badge itself untrustworthy, so it is a warning, not a failure. */
@@ -152,8 +197,7 @@ function text(value: unknown): string | null {
 
 export function summaryOf(credential: Json): ReportSummary {
   const issuer = credential.issuer
-  const first: unknown = Array.isArray(credential.credentialSubject) ? credential.credentialSubject[0] : credential.credentialSubject
-  const subject = typeof first === 'object' && first !== null ? first as Json : undefined
+  const subject = firstSubject(credential)
   const achievement = subject?.achievement as Json | undefined
   const { from, until } = validityPeriod(credential)
   const recipient: ReportSummary['recipient'] = subject === undefined

@@ -1,7 +1,10 @@
 // The verification report: the steps of the OB 3.0 verification algorithm, each with an outcome a person can read.
 
-/** The steps, in the order they are reported (CONTRACT.md fixes this order). */
-export const CHECK_ORDER = ['format', 'schema', 'proof', 'issuer', 'validity', 'status', 'recipient', 'endorsements'] as const
+/**
+ * The steps, in the order they are reported (CONTRACT.md fixes this order). `subject` appears on endorsements only:
+ * does it endorse something the credential it is embedded in is about.
+ */
+export const CHECK_ORDER = ['format', 'schema', 'proof', 'issuer', 'validity', 'status', 'recipient', 'subject', 'endorsements'] as const
 export type CheckName = (typeof CHECK_ORDER)[number]
 export type CheckStatus = 'passed' | 'failed' | 'warning' | 'skipped'
 
@@ -25,6 +28,8 @@ export interface ReportSummary {
 export interface EndorsementReport {
   id: string | null
   issuer: { id: string | null; name: string | null }
+  /** What the endorser says (credentialSubject.endorsementComment), when it says it in one plain string. */
+  endorsementComment?: string
   verified: boolean
   checks: Check[]
 }

@@ -52,9 +52,11 @@ export const reportSchema = z.object({
   endorsements: z.array(z.object({
     id: z.string().nullable(),
     issuer: z.object({ id: z.string().nullable(), name: z.string().nullable() }),
-    verified: z.boolean(),
-    checks: z.array(checkSchema)
-  })).optional()
+    endorsementComment: z.string().optional().describe('what the endorser says'),
+    verified: z.boolean().describe('this endorsement\'s own result: false for a revoked or forged one (the credential\'s `verified` is its own)'),
+    checks: z.array(checkSchema).describe('as for a credential, plus `subject`: does it endorse what it is embedded in')
+  }).meta({ id: 'EndorsementVerification' })).optional()
+    .describe('each endorsement embedded in the credential, its achievement or its issuer, verified on its own; any that fails makes the `endorsements` check a warning')
 }).meta({ id: 'VerificationReport' })
 
 const noteSchema = z.object({ check: z.string(), message: z.string() })

@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { v7 as uuidv7 } from 'uuid'
 import type { Keyring } from '../crypto/keyring.js'
 import type { Db } from '../db/schema.js'
-import { onEventsCommitted } from '../events/notify.js'
+import { startPassLoop } from '../events/pass-loop.js'
 import { attempt, type AttemptSettings } from './deliver.js'
 import { openWebhookSecret } from './secrets.js'
 import { claimDue, fanOut, lockUndispatched, recordOutcome, type ClaimedDelivery } from './store.js'
@@ -37,42 +37,20 @@ const LEASE_MARGIN_MS = 30_000
 
 export function startDispatcher(options: DispatcherOptions): Dispatcher {
   const inFlight = new Set<Promise<void>>()
-  let stopped = false
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<void> | undefined
-  let again = false
 
-  // One pass at a time; a nudge during a pass runs another right after it.
-  const wake = () => {
-    if (stopped) return
-    if (running !== undefined) {
-      again = true
-      return
-    }
-    clearTimeout(timer)
-    running = pass().catch((error: unknown) => options.log.error({ err: error }, 'webhook dispatcher pass failed')).finally(() => {
-      running = undefined
-      if (again) {
-        again = false
-        wake()
-      } else if (!stopped) {
-        timer = setTimeout(wake, options.pollMs).unref()
-      }
-    })
-  }
-
-  async function pass(): Promise<void> {
-    // A full batch may have left more behind: another pass follows at once.
-    if (await fanOutEvents(options.db, options.fanOutBatch) === options.fanOutBatch) again = true
+  // A full fan-out batch may have left more behind: another pass follows at once. A finished attempt frees a slot: so does it.
+  async function pass(): Promise<boolean> {
+    const more = await fanOutEvents(options.db, options.fanOutBatch) === options.fanOutBatch
     const free = options.concurrency - inFlight.size
-    if (free <= 0) return
+    if (free <= 0) return more
     for (const delivery of await claimDue(options.db, free, options.policy.timeoutMs + LEASE_MARGIN_MS)) {
       const sending = send(delivery).finally(() => {
         inFlight.delete(sending)
-        wake()
+        loop.wake()
       })
       inFlight.add(sending)
     }
+    return more
   }
 
   async function send(delivery: ClaimedDelivery): Promise<void> {
@@ -89,23 +67,13 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
-  let nudged = false
-  const nudge = () => {
-    if (nudged) return
-    nudged = true
-    setTimeout(() => {
-      nudged = false
-      wake()
-    }, NUDGE_DELAY_MS).unref()
-  }
-  const unsubscribe = onEventsCommitted(options.db, nudge)
-  wake()
+  const loop = startPassLoop({
+    db: options.db, pollMs: options.pollMs, nudgeDelayMs: NUDGE_DELAY_MS, pass,
+    onError: (error) => options.log.error({ err: error }, 'webhook dispatcher pass failed')
+  })
   return {
     async stop() {
-      stopped = true
-      unsubscribe()
-      clearTimeout(timer)
-      await running
+      await loop.stop()
       await Promise.all(inFlight)
     }
   }

@@ -1,6 +1,6 @@
 // The `format` check: is this a W3C verifiable credential whose JSON-LD contexts Lanyard knows?
 import { BUNDLED_CONTEXT_URLS } from '../../crypto/document-loader.js'
-import { OB3_CONTEXT, VC_V1_CONTEXT, VC_V2_CONTEXT } from '../../crypto/contexts.js'
+import { isEndorsementJwtContext, OB3_CONTEXT, VC_V1_CONTEXT, VC_V2_CONTEXT } from '../../crypto/contexts.js'
 import { failed, passed, warning, type Check } from '../report.js'
 
 const OB3_CONTEXTS = new Set(BUNDLED_CONTEXT_URLS.filter((url) => url.startsWith('https://purl.imsglobal.org/spec/ob/v3p0/context')))
@@ -25,9 +25,10 @@ export function checkFormat(credential: Record<string, unknown>): FormatFindings
   if (version === undefined) {
     return { check: failed('format', `The first @context must be ${VC_V2_CONTEXT} (or ${VC_V1_CONTEXT}); it is ${JSON.stringify(context[0])}`), isOpenBadge: false }
   }
-  const embedded = context.filter((entry) => typeof entry !== 'string')
+  // The one embedded context accepted is the definition of endorsementJwt that the published OB 3.0 context lacked.
+  const embedded = context.filter((entry) => typeof entry !== 'string' && !isEndorsementJwtContext(entry))
   if (embedded.length > 0) return { check: failed('format', 'The credential embeds a JSON-LD context object; Lanyard accepts only published contexts it ships with'), version, isOpenBadge: false }
-  const unknown = context.filter((url) => !BUNDLED.has(url as string))
+  const unknown = context.filter((url) => typeof url === 'string' && !BUNDLED.has(url))
   if (unknown.length > 0) {
     return { check: failed('format', `Unknown JSON-LD context ${unknown.join(', ')}: Lanyard verifies only with the contexts it ships with, and never fetches one`), version, isOpenBadge: false }
   }
