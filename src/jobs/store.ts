@@ -143,28 +143,30 @@ export async function recordedRows(db: Db, jobId: string, firstRow: number, last
   return new Set(rows.map((r) => r.row))
 }
 
-/** Results of rows that failed alone, and the job's failed count, in one transaction; the chunk goes on with the rest. */
-export async function recordRefusedRows(db: Db, jobId: string, results: NewJobResult[]): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const added = await trx.insertInto('job_results').values(results)
-      .onConflict((oc) => oc.columns(['job_id', 'row']).doNothing()).returning('row').execute()
-    await trx.updateTable('jobs').set((eb) => ({ failed: eb('failed', '+', added.length) })).where('id', '=', jobId).execute()
-  })
+/**
+ * Results, in the caller's transaction (a row that has one already keeps it: the (job, row) key makes a repeat a no-op),
+ * and the job's counters by what was new. It always updates the job's row, so two recordings for one job queue on its
+ * lock: the later one sees the earlier one's chunk done when it asks whether the job is complete.
+ */
+async function addResults(db: Db, jobId: string, results: NewJobResult[]): Promise<void> {
+  const added = results.length === 0 ? [] : await db.insertInto('job_results').values(results)
+    .onConflict((oc) => oc.columns(['job_id', 'row']).doNothing()).returning('error').execute()
+  const succeeded = added.filter((r) => r.error === null).length
+  await db.updateTable('jobs').set((eb) => ({
+    succeeded: eb('succeeded', '+', succeeded),
+    failed: eb('failed', '+', added.length - succeeded)
+  })).where('id', '=', jobId).execute()
 }
 
-/**
- * In one transaction: the chunk's results (a row that has one already keeps it: the (job, row) key makes a repeated
- * chunk a no-op), the job's counters by what was new, the chunk done, and the job completed when it was the last.
- */
+/** Results of rows that failed alone, and the job's failed count, in one transaction; the chunk goes on with the rest. */
+export async function recordRefusedRows(db: Db, jobId: string, results: NewJobResult[]): Promise<void> {
+  await db.transaction().execute((trx) => addResults(trx, jobId, results))
+}
+
+/** In one transaction: the chunk's results and counters, the chunk done, and the job completed when it was the last. */
 export async function recordChunk(db: Db, jobId: string, chunk: number, results: NewJobResult[]): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const added = results.length === 0 ? [] : await trx.insertInto('job_results').values(results)
-      .onConflict((oc) => oc.columns(['job_id', 'row']).doNothing()).returning('error').execute()
-    const succeeded = added.filter((r) => r.error === null).length
-    await trx.updateTable('jobs').set((eb) => ({
-      succeeded: eb('succeeded', '+', succeeded),
-      failed: eb('failed', '+', added.length - succeeded)
-    })).where('id', '=', jobId).execute()
+    await addResults(trx, jobId, results)
     await trx.updateTable('job_chunks').set({ done: true, lease_until: null }).where('job_id', '=', jobId).where('chunk', '=', chunk).execute()
     const completed = await trx.updateTable('jobs').set({ status: 'completed', finished_at: sql`now()` })
       .where('id', '=', jobId).where('status', '=', 'running')

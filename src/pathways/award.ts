@@ -8,6 +8,7 @@
 // here is read again, the issue replays, and the record is made then.
 import { createHash } from 'node:crypto'
 import type { Caller, ServiceContext } from '../context.js'
+import { proofOf } from '../credentials/award-input.js'
 import { issueCredentials } from '../credentials/service.js'
 import type { PathwayRow } from '../db/schema.js'
 import { mapInSlices } from '../event-loop.js'
@@ -109,7 +110,7 @@ async function issueAward(
   try {
     const { credentials } = await issueCredentials(ctx, caller, {
       achievementId: pathway.award_achievement_id,
-      proof: { format: 'eddsa-rdfc-2022', jwtAlg: 'RS256' },
+      proof: proofOf({ format: 'eddsa-rdfc-2022' }),
       awards: [{
         recipient: {
           [learner.identityType]: learner.identity,
