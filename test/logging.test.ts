@@ -84,11 +84,14 @@ await onEachDatabase(t, async (t, database) => {
   await t.test('no secret Lanyard hands out reaches the log at any level, through every flow that carries one', async (t) => {
     const port = await freePort()
     const origin = `http://127.0.0.1:${port}`
-    const { app: traced, lines: traces } = await loggingApp(t, database, { PUBLIC_URL: origin, LOG_LEVEL: 'trace' })
+    const { app: traced, lines: traces } = await loggingApp(t, database, { PUBLIC_URL: origin, LOG_LEVEL: 'trace', LANYARD_ALLOW_PRIVATE_FETCH: 'true' })
     await traced.listen({ host: '127.0.0.1', port })
     const college = await createIssuer(traced)
     const achievement = await createAchievement(traced, college.id)
     const { key: apiKey } = await createApiKey(traced, college.id)
+    // A webhook whose receiver is not there: its secret is handed out, and every issue below makes a delivery attempt that fails.
+    const hook = await traced.inject({ method: 'POST', url: '/v1/webhooks', headers: bearer(apiKey), payload: { url: 'http://127.0.0.1:9/lanyard', events: ['credential.issued'] } })
+    t.equal(hook.statusCode, 201, hook.body)
     const issue = async () => {
       const res = await traced.inject({ method: 'POST', url: '/v1/credentials', headers: bearer(apiKey), payload: { achievementId: achievement.id, recipient: { email: 'lin.wei@example.edu' } } })
       t.equal(res.statusCode, 201, res.body)
@@ -96,7 +99,7 @@ await onEachDatabase(t, async (t, database) => {
       t.equal(claim.statusCode, 201, claim.body)
       return claim.json()
     }
-    const secrets: Record<string, string> = { apiKey, adminToken: ADMIN_TOKEN }
+    const secrets: Record<string, string> = { apiKey, adminToken: ADMIN_TOKEN, webhookSecret: hook.json().secret, webhookKey: hook.json().secret.slice('whsec_'.length) }
 
     // The claim page, its offer by reference, and the LCW exchange, over real HTTP.
     const lcwClaim = await issue()
@@ -132,6 +135,7 @@ await onEachDatabase(t, async (t, database) => {
     t.equal((await fetch(`${origin}/health?access_token=${session!.accessToken}&code=${secrets.preAuthorizedCode}`)).status, 200)
     t.equal((await fetch(`${origin}/v1/issuers`, { headers: { authorization: `Bearer ${apiKey}`, 'x-padding': 'p'.repeat(20_000) } })).status, 431)
 
+    t.ok(traces.some((line) => JSON.parse(line).msg === 'webhook delivery attempt'), 'the webhook deliveries were attempted, and logged')
     t.ok(traces.length > 40, `the flows were logged (${traces.length} lines)`)
     t.ok(traces.some((line) => JSON.parse(line).level < 30), 'below info too (the unreadable request, at debug)')
     const log = traces.join('\n')
