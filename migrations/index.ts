@@ -9,6 +9,7 @@ import * as m0006 from './0006_events_webhooks.js'
 import * as m0007 from './0007_webhook_attempts.js'
 import * as m0008 from './0008_pathways.js'
 import * as m0009 from './0009_endorsements.js'
+import * as m0010 from './0010_submissions.js'
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -19,5 +20,6 @@ export const migrations: Record<string, Migration> = {
   '0006_events_webhooks': m0006,
   '0007_webhook_attempts': m0007,
   '0008_pathways': m0008,
-  '0009_endorsements': m0009
+  '0009_endorsements': m0009,
+  '0010_submissions': m0010
 }

@@ -29,7 +29,7 @@ import { jobRoutes } from './jobs/routes.js'
 import { createJobWorker, DEFAULT_WORKER_SETTINGS, type JobWorker, type WorkerSettings } from './jobs/worker.js'
 import { EVALUATE_JOB, evaluatePathwayChunk } from './pathways/evaluate-job.js'
 import { adminPathwayRoutes, publicPathwayRoutes } from './pathways/routes.js'
-import { startPathwaySubscriber, type SubscriberPace } from './pathways/subscriber.js'
+import { startPathwaySubscriber } from './pathways/subscriber.js'
 import { adminRecipientRoutes } from './recipients/routes.js'
 import { publicStatusRoutes } from './status/routes.js'
 import { fetchPolicyFromConfig } from './http/guarded-fetch.js'
@@ -40,7 +40,11 @@ import { verifyRoutes } from './verify/routes.js'
 import { adminClaimRoutes, publicWalletRoutes } from './wallets/routes.js'
 import { startDispatcher, type Dispatcher } from './webhooks/dispatcher.js'
 import { webhookRoutes } from './webhooks/routes.js'
-import type { Subscriber } from './events/subscriber.js'
+import type { Subscriber, SubscriberPace } from './events/subscriber.js'
+import { mailerFor } from './mail/mailer.js'
+import { reviewPageRoutes } from './submissions/page-routes.js'
+import { submissionRoutes } from './submissions/routes.js'
+import { startSubmissionSubscriber } from './submissions/subscriber.js'
 
 export interface AppDeps {
   config: Config
@@ -58,6 +62,8 @@ export interface AppDeps {
   webhooks?: Partial<WebhookPace>
   /** The pathway subscriber: `autoStart: false` leaves it stopped (tests drive it); its poll interval, batch and lease. */
   pathways?: Partial<SubscriberPace> & { autoStart?: boolean }
+  /** The subscriber that issues approved submissions' credentials after a crash: `autoStart: false` leaves it stopped (tests drive it). */
+  submissions?: Partial<SubscriberPace> & { autoStart?: boolean }
 }
 
 interface WebhookPace {
@@ -70,8 +76,8 @@ interface WebhookPace {
 /** A 2xx within 10 s is a delivery (CONTRACT.md); a few attempts at once keep slow receivers from holding up the rest. */
 const WEBHOOK_PACE: WebhookPace = { pollMs: 500, timeoutMs: 10_000, concurrency: 8, fanOutBatch: 1000 }
 
-/** Nudged after each commit here, the subscriber polls only for other instances' events; a lease outlasts any one batch. */
-const PATHWAY_PACE: SubscriberPace = { pollMs: 1000, batch: 200, leaseMs: 30_000 }
+/** Nudged after each commit here, a subscriber polls only for other instances' events; a lease outlasts any one batch. */
+const SUBSCRIBER_PACE: SubscriberPace = { pollMs: 1000, batch: 200, leaseMs: 30_000 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -139,6 +145,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   await app.register(healthRoutes(ctx))
+  const mailer = mailerFor(config)
+  if (mailer !== undefined) app.addHook('onClose', async () => mailer.close())
 
   // Our own documents are read in-process; foreign ones through the guard, cached for the TTL each kind of document allows.
   const remote = deps.fetchDocument ?? networkFetcher({ ...fetchPolicyFromConfig(config.LANYARD_ALLOW_PRIVATE_FETCH), timeoutMs: config.LANYARD_FETCH_TIMEOUT_MS })
@@ -157,6 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await publicApp.register(publicWalletRoutes(ctx, verifier))
     await publicApp.register(publicEndorsementRoutes(ctx))
     await publicApp.register(publicPathwayRoutes(ctx))
+    await publicApp.register(reviewPageRoutes(ctx, { mailer }))
   })
 
   // Authenticated APIs speak JSON only: anything else is a 415, not a string that fails validation.
@@ -179,7 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     adminIssuerRoutes(ctx), adminAchievementRoutes(ctx), adminCredentialRoutes(ctx, claims), adminClaimRoutes(ctx, claims), adminRecipientRoutes(ctx),
     apiKeyRoutes(ctx), auditRoutes(ctx), webhookRoutes(ctx, webhookPolicy), adminEndorsementRoutes(ctx, verifier),
     jobRoutes(ctx, { bodyLimit: config.LANYARD_JOB_BODY_LIMIT, chunkSize, onQueued: jobWorker.wake }),
-    adminPathwayRoutes(ctx, { chunkSize, onQueued: jobWorker.wake })
+    adminPathwayRoutes(ctx, { chunkSize, onQueued: jobWorker.wake }), submissionRoutes(ctx, { mailer })
   ), { prefix: '/v1' })
   await app.register(authenticated(vcApiIssueRoutes(ctx)))
 
@@ -193,15 +202,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   })
   app.addHook('onClose', async () => dispatcher?.stop())
 
-  // Pathways hear of every credential issued, here or by another instance, and award what it completes.
-  let pathways: Subscriber | undefined
-  const { autoStart: pathwaysStart, ...pathwayPace } = deps.pathways ?? {}
-  if (pathwaysStart !== false) {
-    app.addHook('onReady', async () => {
-      pathways = startPathwaySubscriber(ctx, app.log.child({ module: 'pathways' }), { ...PATHWAY_PACE, ...pathwayPace })
-    })
+  /** An outbox subscriber that starts when the app is ready (unless a test drives it: `autoStart: false`) and stops when it closes. */
+  const subscribe = (options: (Partial<SubscriberPace> & { autoStart?: boolean }) | undefined, start: (pace: SubscriberPace) => Subscriber) => {
+    const { autoStart, ...pace } = options ?? {}
+    if (autoStart === false) return
+    let subscriber: Subscriber | undefined
+    app.addHook('onReady', async () => { subscriber = start({ ...SUBSCRIBER_PACE, ...pace }) })
+    app.addHook('onClose', async () => subscriber?.stop())
   }
-  app.addHook('onClose', async () => pathways?.stop())
+  // Pathways hear of every credential issued, here or by another instance, and award what it completes.
+  subscribe(deps.pathways, (pace) => startPathwaySubscriber(ctx, app.log.child({ module: 'pathways' }), pace))
+  // Approved submissions whose request did not live to issue the credential (a crash) are issued from their event.
+  subscribe(deps.submissions, (pace) => startSubmissionSubscriber(ctx, app.log.child({ module: 'submissions' }), pace))
 
   return app
 }

@@ -60,6 +60,12 @@ export const configSchema = z.object({
   LANYARD_SIGNING_THREADS: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
   /** How long a wallet claim (POST /v1/credentials/:id/claims, or deliver: true on issue) stays open, in hours. */
   LANYARD_CLAIM_TTL_HOURS: positiveInt.max(8760).default(168),
+  /** The SMTP server that sends Lanyard's emails (reviewers' invitations and sign-in links): `smtp://user:pass@host:587` or `smtps://…`; unset, mail is off. */
+  LANYARD_SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /./, message: 'expected an smtp:// or smtps:// URL, e.g. smtp://user:pass@host:587' }).optional(),
+  /** The sender of those emails; unset, `Lanyard <no-reply@…>` at PUBLIC_URL's host (see src/mail/mailer.ts). */
+  LANYARD_MAIL_FROM: z.string()
+    .regex(/^[^<>@\s]+@[^<>@\s]+$|<[^<>@\s]+@[^<>@\s]+>$/, 'expected an address, e.g. Lanyard <no-reply@badges.example.edu>')
+    .optional(),
   /** The waits before each retry of a webhook delivery that failed, in ms; after the last retry fails, the delivery is failed. */
   LANYARD_WEBHOOK_RETRY_DELAYS_MS: delayList.default([5_000, 30_000, 120_000, 600_000, 3_600_000, 21_600_000, 86_400_000]),
   /**

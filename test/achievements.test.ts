@@ -87,6 +87,8 @@ await onEachDatabase(t, async (t, database) => {
       name: 'Data Literacy',
       description: 'Reads, questions and explains data.',
       ...definition,
+      resultDescription: [],
+      review: { required: false },
       achievementUrl: `${PUBLIC_URL}/achievements/${achievement.id}`,
       createdAt: achievement.createdAt,
       updatedAt: achievement.updatedAt

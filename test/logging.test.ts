@@ -9,6 +9,7 @@ import { loggerOptions, redactedUrl, scrubSecrets } from '../src/http/logging.js
 import { ADMIN_TOKEN, admin, bearer, createApiKey, createIssuer, onEachDatabase, TEST_MASTER_KEY, type TestDatabase } from './helpers/app.js'
 import { createAchievement } from './helpers/credentials.js'
 import { freePort } from './helpers/net.js'
+import { startSmtpServer } from './helpers/smtp.js'
 import { getJson, keyProof, lcwExchange, lcwParameters, newHolder, offerOf, oid4vciToken, post, requestCredential, walletKey } from './helpers/wallet.js'
 
 const EMAIL = 'Grace.Hopper@Example.EDU'
@@ -84,7 +85,8 @@ await onEachDatabase(t, async (t, database) => {
   await t.test('no secret Lanyard hands out reaches the log at any level, through every flow that carries one', async (t) => {
     const port = await freePort()
     const origin = `http://127.0.0.1:${port}`
-    const { app: traced, lines: traces } = await loggingApp(t, database, { PUBLIC_URL: origin, LOG_LEVEL: 'trace', LANYARD_ALLOW_PRIVATE_FETCH: 'true' })
+    const smtp = await startSmtpServer(t)
+    const { app: traced, lines: traces } = await loggingApp(t, database, { PUBLIC_URL: origin, LOG_LEVEL: 'trace', LANYARD_ALLOW_PRIVATE_FETCH: 'true', LANYARD_SMTP_URL: smtp.url })
     await traced.listen({ host: '127.0.0.1', port })
     const college = await createIssuer(traced)
     const achievement = await createAchievement(traced, college.id)
@@ -135,10 +137,26 @@ await onEachDatabase(t, async (t, database) => {
     t.equal((await fetch(`${origin}/health?access_token=${session!.accessToken}&code=${secrets.preAuthorizedCode}`)).status, 200)
     t.equal((await fetch(`${origin}/v1/issuers`, { headers: { authorization: `Bearer ${apiKey}`, 'x-padding': 'p'.repeat(20_000) } })).status, 431)
 
-    t.ok(traces.some((line) => JSON.parse(line).msg === 'webhook delivery attempt'), 'the webhook deliveries were attempted, and logged')
+    // A reviewer's invitation: the single-use sign-in link (by GET and by POST), the session cookie and its CSRF token.
+    const invited = await traced.inject({ method: 'POST', url: `/v1/achievements/${achievement.id}/reviewers`, headers: bearer(apiKey), payload: { email: 'rosa@example.edu' } })
+    t.equal(invited.statusCode, 201, invited.body)
+    const signInUrl = /https?:\/\/\S+\/review\/sign-in\/[A-Za-z0-9_-]+/.exec((await smtp.next()).text!)![0]
+    t.equal((await fetch(signInUrl)).status, 200)
+    const signedIn = await fetch(signInUrl, { method: 'POST', redirect: 'manual' })
+    t.equal(signedIn.status, 303)
+    const reviewSession = /lanyard_review=([^;]+)/.exec(signedIn.headers.get('set-cookie')!)![1]!
+    const queue = await (await fetch(`${origin}/review`, { headers: { cookie: `lanyard_review=${reviewSession}` } })).text()
+    Object.assign(secrets, { signInToken: signInUrl.split('/').pop()!, reviewSession, reviewCsrf: /name="csrf" value="([^"]+)"/.exec(queue)![1]! })
+    t.equal((await fetch(`${origin}/review/sign-out`, { method: 'POST', redirect: 'manual', headers: { cookie: `lanyard_review=${reviewSession}`, 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${secrets.reviewCsrf}` })).status, 303)
+
+    // The dispatcher attempts in the background, and this file's first app shares the database: its dispatcher may make the
+    // attempt, and log it in its own log. Both logs are read.
+    const attempted = () => [...traces, ...lines].some((line) => JSON.parse(line).msg === 'webhook delivery attempt')
+    for (const deadline = Date.now() + 20_000; !attempted() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 50))
+    t.ok(attempted(), 'the webhook deliveries were attempted, and logged')
     t.ok(traces.length > 40, `the flows were logged (${traces.length} lines)`)
     t.ok(traces.some((line) => JSON.parse(line).level < 30), 'below info too (the unreadable request, at debug)')
-    const log = traces.join('\n')
+    const log = [...traces, ...lines].join('\n')
     for (const [name, secret] of Object.entries(secrets)) {
       t.notOk(log.includes(secret), `the ${name} is not in the log`)
       t.notOk(log.includes(secret.slice(-16)), `nor the tail of the ${name}`)
@@ -146,6 +164,7 @@ await onEachDatabase(t, async (t, database) => {
     t.notMatch(log, new RegExp(`(?<![\\d.])${oidClaim.txCode}(?![\\d.])`), 'nor the transaction code')
     const urls = traces.map((line) => JSON.parse(line).req?.url).filter((url) => url !== undefined)
     t.ok(urls.includes('/claim/[redacted]') && urls.includes('/claim/[redacted]/offer') && urls.includes('/exchanges/[redacted]'), 'the secret paths are logged redacted')
+    t.ok(urls.includes('/review/sign-in/[redacted]'), 'the reviewer\'s sign-in link too')
     t.ok(urls.includes('/health?access_token=[redacted]&code=[redacted]'), 'and the secret query parameters')
   })
 

@@ -70,6 +70,57 @@ const alignment = z.strictObject({
 })
 const alignments = z.array(alignment).max(50)
 
+/** Results link to rubrics and levels by id, an absolute URI: an https URL, or a URN such as the urn:uuid: ids Lanyard mints. */
+const URN = /^urn:[A-Za-z0-9][A-Za-z0-9-]{0,30}[A-Za-z0-9]:[A-Za-z0-9()+,\-.:=@;$_!*'%/?#~&]+$/
+const rubricId = z.union([httpUrl, z.string().max(2048).regex(URN)], { error: 'expected a URI: an http(s) URL or a URN (urn:uuid:…)' })
+  .describe('a URI (an http(s) URL or a URN); Lanyard mints urn:uuid: ids for those sent without one, and keeps them: send them back when you change the rubric')
+
+const MAX_POINTS = 1_000_000
+/** Plain decimals only: a number JavaScript writes with an exponent (1e-7) would be stored as no numeric string. */
+const DECIMAL = /^\d{1,7}(\.\d{1,6})?$/
+const isPoints = (text: string) => DECIMAL.test(text) && Number(text) <= MAX_POINTS
+const POINTS_MESSAGE = `expected points: a number from 0 to ${MAX_POINTS} with at most 6 decimals, or such a number as a string ("4", "2.5")`
+const points = z.union([
+  z.number().refine((value) => isPoints(String(value)), POINTS_MESSAGE),
+  z.string().trim().refine(isPoints, POINTS_MESSAGE)
+], { error: POINTS_MESSAGE })
+  .describe('a number ≥ 0, or a numeric string; stored and published as a string, as OB 3.0 states points')
+
+/** What GET returns can be sent back as it is: its `type` is taken, and is always the one OB 3.0 type. */
+const typeOf = (type: string) => z.tuple([z.literal(type)]).optional().describe(`["${type}"], optional`)
+
+const rubricLevel = z.strictObject({
+  id: rubricId.optional(),
+  type: typeOf('RubricCriterionLevel'),
+  name,
+  description: z.string().trim().min(1).max(2000).optional(),
+  points: points.optional()
+})
+
+const MAX_RUBRICS = 20
+const MAX_LEVELS = 20
+const rubric = z.strictObject({
+  id: rubricId.optional(),
+  type: typeOf('ResultDescription'),
+  name,
+  resultType: z.literal('RubricCriterionLevel').describe('the only result type Lanyard takes: a level of a rubric'),
+  rubricCriterionLevel: z.array(rubricLevel).min(1).max(MAX_LEVELS).describe(
+    `${MAX_LEVELS} levels at most, best first, as rubrics are written (“Exemplary”, “Proficient”, “Developing”). That order ranks them, unless ` +
+    'every level has points: then more points rank higher, and equal points rank equal. Level names are unique within the rubric.'),
+  requiredLevel: z.string().trim().min(1).max(2048).optional().describe(
+    'the lowest level that passes, named by its id or by its name (an id is matched first); stored as the level\'s id. ' +
+    'A reviewer\'s approval must then give a result at this level or above.')
+}).meta({ id: 'NewResultDescription', description: 'An OB 3.0 ResultDescription: a rubric criterion and its levels' })
+const rubrics = z.array(rubric).max(MAX_RUBRICS)
+
+const review = z.discriminatedUnion('required', [
+  z.strictObject({
+    required: z.literal(true),
+    approvals: z.number().int().min(1).max(5).default(1).describe('approvals by distinct reviewers that issue the credential (1–5, default 1)')
+  }),
+  z.strictObject({ required: z.literal(false) })
+]).describe('whether the achievement is earned through review of submitted evidence; `{ required: false }` or null: issued directly')
+
 const achievementInput = z.strictObject({
   name,
   description,
@@ -77,7 +128,9 @@ const achievementInput = z.strictObject({
   image: image.optional(),
   achievementType: achievementType.optional(),
   tags: tags.optional(),
-  alignments: alignments.optional()
+  alignments: alignments.optional(),
+  resultDescription: rubrics.optional().describe(`rubrics (at most ${MAX_RUBRICS}) that reviewers assess and credentials state results of`),
+  review: review.nullable().optional()
 }).meta({ id: 'NewAchievement' })
 
 const achievementPatch = z.strictObject({
@@ -87,11 +140,28 @@ const achievementPatch = z.strictObject({
   image: image.nullable().optional().describe('replaces the image; null removes it'),
   achievementType: achievementType.nullable().optional(),
   tags: tags.optional().describe('replaces the tags'),
-  alignments: alignments.optional().describe('replaces the alignments')
+  alignments: alignments.optional().describe('replaces the alignments'),
+  resultDescription: rubrics.nullable().optional().describe('replaces the rubrics; null or [] removes them. Credentials already issued keep theirs.'),
+  review: review.nullable().optional().describe('replaces the review policy; null turns review off')
 }).refine((patch) => Object.keys(patch).length > 0, {
   message: 'send at least one field to change',
   when: (payload) => payload.issues.length === 0
 }).meta({ id: 'AchievementChanges', description: 'Fields to change; null clears an optional field' })
+
+const storedRubric = z.object({
+  id: z.string(),
+  type: z.array(z.string()),
+  name: z.string(),
+  resultType: z.literal('RubricCriterionLevel'),
+  rubricCriterionLevel: z.array(z.object({
+    id: z.string(),
+    type: z.array(z.string()),
+    name: z.string(),
+    description: z.string().optional(),
+    points: z.string().optional()
+  })),
+  requiredLevel: z.string().optional().describe('the id of the lowest level that passes')
+}).meta({ id: 'ResultDescription', description: 'An OB 3.0 ResultDescription as the achievement publishes it' })
 
 const achievement = z.object({
   id: z.uuid(),
@@ -113,10 +183,18 @@ const achievement = z.object({
     targetFramework: z.string().optional(),
     targetType: z.string().optional()
   })),
+  resultDescription: z.array(storedRubric).describe('the rubrics, with their ids ([] when none)'),
+  review: z.object({
+    required: z.boolean(),
+    approvals: z.number().int().optional().describe('with required: the approvals that issue the credential')
+  }),
   achievementUrl: z.string().describe('the public OB 3.0 Achievement'),
   createdAt: z.string(),
   updatedAt: z.string()
 }).meta({ id: 'Achievement' })
+
+const RUBRIC_REFUSALS = 'Rubrics (`resultDescription`) that cannot be used answer 422 `rubric-invalid`, its `errors` naming each field: an id ' +
+  'used twice in the achievement, two levels of one rubric with one name, a `requiredLevel` naming none of its rubric\'s levels.'
 
 export function adminAchievementRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
   return async (app) => {
@@ -125,6 +203,7 @@ export function adminAchievementRoutes(ctx: ServiceContext): FastifyPluginAsyncZ
       schema: {
         ...common,
         summary: 'Define an achievement (a badge) of an issuer',
+        description: RUBRIC_REFUSALS,
         params: issuerParams,
         body: achievementInput,
         response: { 201: achievement, ...problemResponses }
@@ -149,6 +228,7 @@ export function adminAchievementRoutes(ctx: ServiceContext): FastifyPluginAsyncZ
       schema: {
         ...common,
         summary: 'Change an achievement (credentials already issued keep what they were signed with)',
+        description: RUBRIC_REFUSALS,
         params: idParams,
         body: achievementPatch,
         response: { 200: achievement, ...problemResponses }
@@ -165,6 +245,7 @@ const ob3Achievement = z.looseObject({
   description: z.string(),
   criteria: z.object({ id: z.string().optional(), narrative: z.string().optional() }),
   creator: z.looseObject({ id: z.string(), type: z.array(z.string()), name: z.string() }),
+  resultDescription: z.array(storedRubric).optional(),
   ...endorsementFields
 }).meta({ id: 'Ob3Achievement', description: 'Open Badges 3.0 Achievement, with the endorsements of it that are current' })
 

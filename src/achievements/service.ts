@@ -2,12 +2,14 @@
 import { v7 as uuidv7 } from 'uuid'
 import { recordAuditEvent } from '../audit/store.js'
 import type { Caller, ServiceContext } from '../context.js'
+import type { ResultDescription, ReviewPolicy } from '../db/schema.js'
 import { actorOf, assertIssuerAccess, issuerScope } from '../http/auth.js'
-import { notFound } from '../http/errors.js'
+import { AppError, notFound } from '../http/errors.js'
 import { visibleIssuer } from '../issuers/service.js'
 import { documentContexts, endorsementMembers, type JsonLdContext } from '../ob3/documents.js'
 import { pageFrom, type Page } from '../pagination.js'
 import { decodeImageDataUri, type DecodedImage, type ImageMediaType } from './images.js'
+import { normaliseRubrics, rubricErrors, type RubricInput } from './rubric.js'
 import {
   findAchievement, findAchievementImage, findAchievementWithCreator, insertAchievement, listAchievements as listAchievementRows,
   updateAchievement as updateAchievementRow, type AchievementChanges, type AchievementRecord
@@ -41,11 +43,17 @@ export interface AchievementInput {
   achievementType?: string
   tags?: string[]
   alignments?: Alignment[]
+  resultDescription?: RubricInput[]
+  review?: ReviewInput | null
 }
 
-export type AchievementPatch = Partial<Pick<AchievementInput, 'name' | 'description' | 'criteria' | 'tags' | 'alignments'>> & {
+/** Whether the achievement is earned through review; `{ required: false }` is the same as none. */
+export type ReviewInput = ReviewPolicy | { required: false }
+
+export type AchievementPatch = Partial<Pick<AchievementInput, 'name' | 'description' | 'criteria' | 'tags' | 'alignments' | 'review'>> & {
   image?: ImageInput | null
   achievementType?: string | null
+  resultDescription?: RubricInput[] | null
 }
 
 export interface AchievementImage {
@@ -63,6 +71,9 @@ export interface AchievementView {
   achievementType: string | null
   tags: string[]
   alignments: Alignment[]
+  /** The rubrics as stored and published, with their ids and their levels' ids. */
+  resultDescription: ResultDescription[]
+  review: ReviewInput
   /** The public OB 3.0 Achievement document. */
   achievementUrl: string
   createdAt: string
@@ -80,6 +91,7 @@ export type Ob3Achievement = {
   achievementType?: string
   tag?: string[]
   alignment?: (Alignment & { type: ['Alignment'] })[]
+  resultDescription?: ResultDescription[]
   creator: { id: string; type: ['Profile']; name: string }
   /** Signed EndorsementCredentials of this achievement (endorsements/ keeps them on the row). */
   endorsement?: Record<string, unknown>[]
@@ -112,6 +124,8 @@ function achievementView(publicUrl: string, row: AchievementRecord): Achievement
     achievementType: row.achievement_type,
     tags: row.tags,
     alignments: alignmentsOf(row),
+    resultDescription: row.result_descriptions,
+    review: row.review_policy ?? { required: false },
     achievementUrl: achievementUrl(publicUrl, row.id),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
@@ -132,6 +146,7 @@ export function achievementDocument(publicUrl: string, row: AchievementRecord, c
     ...(row.achievement_type !== null ? { achievementType: row.achievement_type } : {}),
     ...(row.tags.length > 0 ? { tag: row.tags } : {}),
     ...(alignments.length > 0 ? { alignment: alignments.map((alignment) => ({ type: ['Alignment'] as ['Alignment'], ...alignment })) } : {}),
+    ...(row.result_descriptions.length > 0 ? { resultDescription: row.result_descriptions } : {}),
     creator: { id: creator.id, type: ['Profile'], name: creator.name },
     ...endorsementMembers(row.embedded_endorsements)
   }
@@ -146,11 +161,28 @@ function imageColumns(image: ImageInput | null): Required<Pick<AchievementChange
   return { image_url: null, image_caption: caption, image_media_type: decoded.mediaType, image_data: decoded.bytes }
 }
 
+/** The stored rubrics (JSON) for rubrics given by the caller (null: none); 422 naming each field of ones that cannot be used. */
+function rubricsColumn(rubrics: RubricInput[] | null): string {
+  const given = rubrics ?? []
+  const errors = rubricErrors(given)
+  if (errors.length > 0) {
+    throw new AppError('rubric-invalid', 422, `the rubrics cannot be used: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`,
+      errors.map((error) => ({ ...error, in: 'body' as const })))
+  }
+  return JSON.stringify(normaliseRubrics(given))
+}
+
+/** The stored review policy (JSON): null for none, whether given as null or as `{ required: false }`. */
+function reviewColumn(review: ReviewInput | null): string | null {
+  return review?.required === true ? JSON.stringify({ required: true, approvals: review.approvals }) : null
+}
+
 export async function createAchievement(
   ctx: ServiceContext, caller: Caller, issuerId: string, input: AchievementInput
 ): Promise<AchievementView> {
   await visibleIssuer(ctx, caller, issuerId)
   const image = imageColumns(input.image ?? null)
+  const resultDescriptions = rubricsColumn(input.resultDescription ?? null)
   const id = uuidv7()
   return ctx.db.transaction().execute(async (trx) => {
     const row = await insertAchievement(trx, {
@@ -162,7 +194,9 @@ export async function createAchievement(
       ...image,
       achievement_type: input.achievementType ?? null,
       tags: JSON.stringify(input.tags ?? []),
-      alignments: JSON.stringify(input.alignments ?? [])
+      alignments: JSON.stringify(input.alignments ?? []),
+      result_descriptions: resultDescriptions,
+      review_policy: reviewColumn(input.review ?? null)
     })
     await recordAuditEvent(trx, {
       actor: actorOf(caller.principal), action: 'achievement.created', issuerId, targetType: ACHIEVEMENT, targetId: id,
@@ -193,14 +227,16 @@ export async function listAchievements(
 }
 
 export async function updateAchievement(ctx: ServiceContext, caller: Caller, id: string, patch: AchievementPatch): Promise<AchievementView> {
-  const { criteria, tags, alignments, image, achievementType, ...sameNames } = patch
+  const { criteria, tags, alignments, image, achievementType, resultDescription, review, ...sameNames } = patch
   const changes: AchievementChanges = {
     ...sameNames,
     ...(criteria !== undefined ? { criteria: JSON.stringify(criteria) } : {}),
     ...(tags !== undefined ? { tags: JSON.stringify(tags) } : {}),
     ...(alignments !== undefined ? { alignments: JSON.stringify(alignments) } : {}),
     ...(achievementType !== undefined ? { achievement_type: achievementType } : {}),
-    ...(image !== undefined ? imageColumns(image) : {})
+    ...(image !== undefined ? imageColumns(image) : {}),
+    ...(resultDescription !== undefined ? { result_descriptions: rubricsColumn(resultDescription) } : {}),
+    ...(review !== undefined ? { review_policy: reviewColumn(review) } : {})
   }
   return ctx.db.transaction().execute(async (trx) => {
     // The issuer condition in the UPDATE is the tenancy check: another issuer's achievement is not found.

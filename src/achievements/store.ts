@@ -17,7 +17,8 @@ export type AchievementChanges = Partial<Omit<NewAchievementRow, 'id' | 'issuer_
 export const RECORD_COLUMNS = [
   'achievements.id', 'achievements.issuer_id', 'achievements.name', 'achievements.description', 'achievements.criteria',
   'achievements.image_url', 'achievements.image_caption', 'achievements.image_media_type', 'achievements.achievement_type',
-  'achievements.tags', 'achievements.alignments', 'achievements.created_at', 'achievements.updated_at', 'achievements.embedded_endorsements'
+  'achievements.tags', 'achievements.alignments', 'achievements.created_at', 'achievements.updated_at', 'achievements.embedded_endorsements',
+  'achievements.result_descriptions', 'achievements.review_policy'
 ] as const
 
 export async function insertAchievement(db: Db, row: NewAchievementRow): Promise<AchievementRecord> {

@@ -22,6 +22,8 @@ export interface AwardDetails {
   validUntil?: Date
   narrative?: string
   evidence?: EvidenceInput[]
+  /** OB 3.0 Results (a reviewer's levels on the achievement's rubrics), stated as the subject's `result`. */
+  results?: Record<string, unknown>[]
 }
 
 export interface CredentialParts {
@@ -51,7 +53,8 @@ export function buildOpenBadgeCredential(parts: CredentialParts): UnsignedCreden
       type: ['AchievementSubject'],
       ...(parts.recipient.name !== null ? { name: parts.recipient.name } : {}),
       achievement: parts.achievement,
-      ...(award.narrative !== undefined ? { narrative: award.narrative } : {})
+      ...(award.narrative !== undefined ? { narrative: award.narrative } : {}),
+      ...(award.results !== undefined && award.results.length > 0 ? { result: award.results } : {})
     },
     ...(award.evidence !== undefined && award.evidence.length > 0
       ? { evidence: award.evidence.map((item) => ({ ...(item.id !== undefined ? { id: item.id } : {}), type: ['Evidence'], ...withoutId(item) })) }

@@ -29,12 +29,18 @@ import { credentialView, type CredentialView } from './view.js'
 export interface AwardInput extends Omit<AwardDetails, 'validFrom'> {
   recipient: RecipientInput
   validFrom?: Date
+  /** The credential's id, when the caller chose it ahead (an approved submission records it first); a new one otherwise. */
+  id?: string
 }
 
 export interface IssueRequest {
   achievementId: string
   proof: ProofRequest
   awards: AwardInput[]
+  /**
+   * Set by the review of submitted evidence, the one way to issue an achievement whose review policy requires review.
+   */
+  reviewed?: true
 }
 
 export interface IssueResult {
@@ -98,6 +104,10 @@ async function issueFrom(
 ): Promise<IssueResult | 'changed'> {
   const { achievement, issuer } = context
   assertIssuerAccess(caller.principal, achievement.issuer_id, 'achievement')
+  if (achievement.review_policy !== null && request.reviewed !== true) {
+    throw new AppError('review-required', 409,
+      'this achievement is earned through review: submit the learner\'s evidence (POST /v1/achievements/:id/submissions) and approve it')
+  }
   const scope = actorOf(caller.principal)
   const hash = idempotency === undefined ? undefined : requestHash(idempotency)
   if (idempotency !== undefined && !fresh) {
@@ -158,8 +168,8 @@ function prepareAwards(
 ): Promise<PreparedAward[]> {
   const now = new Date()
   const profile = profileDocument(issuer)
-  return mapInSlices(awards, (input) => {
-    const id = uuidv7()
+  return mapInSlices(awards, ({ id: chosenId, ...input }) => {
+    const id = chosenId ?? uuidv7()
     const recipient = recipientIdentity(input.recipient)
     // The credential states whole seconds; the row keeps the same instants so both always agree.
     const award: AwardDetails = {

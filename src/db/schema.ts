@@ -90,6 +90,139 @@ export interface AchievementsTable {
   updated_at: Timestamp
   /** Embedded in the public Achievement document and every credential issued from now on. */
   embedded_endorsements: EmbeddedEndorsements
+  /** OB 3.0 ResultDescriptions (rubrics), each with its id and its levels' ids, as the achievement publishes them. */
+  result_descriptions: ColumnType<ResultDescription[], string | undefined, string>
+  /** Null: issued directly. Otherwise earned through review of submitted evidence. */
+  review_policy: ColumnType<ReviewPolicy | null, string | null | undefined, string | null>
+}
+
+export interface RubricCriterionLevel {
+  id: string
+  type: ['RubricCriterionLevel']
+  name: string
+  description?: string
+  /** OB 3.0 states points as a string. */
+  points?: string
+}
+
+export interface ResultDescription {
+  id: string
+  type: ['ResultDescription']
+  name: string
+  resultType: 'RubricCriterionLevel'
+  rubricCriterionLevel: RubricCriterionLevel[]
+  /** The id of the lowest level that passes. */
+  requiredLevel?: string
+}
+
+export interface ReviewPolicy {
+  required: true
+  /** Approvals by distinct reviewers that issue the credential. */
+  approvals: number
+}
+
+export type SubmissionStatus = 'pending' | 'approved' | 'rejected' | 'revision_requested'
+export type ReviewDecision = 'approve' | 'reject' | 'revise'
+
+/** An evidence item as the learner gave it. */
+export interface EvidenceItem {
+  name: string
+  narrative?: string
+  url?: string
+  genre?: string
+}
+
+/** A rubric result of a review: the level achieved on one result description. */
+export interface ReviewResult {
+  resultDescription: string
+  achievedLevel: string
+}
+
+export interface SubmissionsTable {
+  id: string
+  issuer_id: string
+  achievement_id: string
+  identity_type: RecipientIdentityType
+  identity: string
+  recipient_name: string | null
+  external_id: string | null
+  status: ColumnType<SubmissionStatus, SubmissionStatus | undefined, SubmissionStatus>
+  version: ColumnType<number, number | undefined, number>
+  credential_id: ColumnType<string | null, string | null | undefined, string | null>
+  issue_error: ColumnType<string | null, string | null | undefined, string | null>
+  created_at: CreatedAt
+  updated_at: Timestamp
+}
+
+export interface SubmissionVersionsTable {
+  submission_id: string
+  version: number
+  evidence: Json<EvidenceItem[]>
+  submitted_at: CreatedAt
+}
+
+export interface SubmissionFilesTable {
+  id: string
+  submission_id: string
+  version: number
+  position: number
+  name: string
+  content_type: string
+  /** bigint: pg reads it as a string. */
+  size: ColumnType<string | number, number, never>
+  sha256: string
+  public: ColumnType<boolean, boolean | undefined, never>
+  created_at: CreatedAt
+}
+
+export interface SubmissionFileChunksTable {
+  file_id: string
+  seq: number
+  data: Buffer | Uint8Array
+}
+
+export interface ReviewersTable {
+  id: string
+  email: string
+  name: string | null
+  created_at: CreatedAt
+}
+
+export interface ReviewerAssignmentsTable {
+  reviewer_id: string
+  achievement_id: string
+  issuer_id: string
+  invited_at: CreatedAt
+}
+
+export interface ReviewerSignInsTable {
+  token_hash: string
+  reviewer_id: string
+  expires_at: Timestamp
+  used_at: ColumnType<Date | null, Date | null | undefined, Date>
+  created_at: CreatedAt
+}
+
+export interface ReviewerSessionsTable {
+  token_hash: string
+  reviewer_id: string
+  expires_at: Timestamp
+  created_at: CreatedAt
+}
+
+export interface SubmissionReviewsTable {
+  id: string
+  submission_id: string
+  version: number
+  decision: ReviewDecision
+  comment: string | null
+  results: Json<ReviewResult[]>
+  reviewer_id: string | null
+  reviewer_key: string
+  reviewer_email: string | null
+  reviewer_name: string | null
+  actor: string
+  created_at: CreatedAt
 }
 
 export type RecipientIdentityType = 'email' | 'did' | 'url'
@@ -396,6 +529,15 @@ export interface Database {
   pathway_components: PathwayComponentsTable
   pathway_dependencies: PathwayDependenciesTable
   pathway_awards: PathwayAwardsTable
+  submissions: SubmissionsTable
+  submission_versions: SubmissionVersionsTable
+  submission_files: SubmissionFilesTable
+  submission_file_chunks: SubmissionFileChunksTable
+  reviewers: ReviewersTable
+  reviewer_assignments: ReviewerAssignmentsTable
+  reviewer_sign_ins: ReviewerSignInsTable
+  reviewer_sessions: ReviewerSessionsTable
+  submission_reviews: SubmissionReviewsTable
 }
 
 /** A database handle or an open transaction: stores accept either, so services compose transactions. */
@@ -417,3 +559,7 @@ export type WebhookRow = Selectable<WebhooksTable>
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>
 export type WebhookDeliveryAttemptRow = Selectable<WebhookDeliveryAttemptsTable>
 export type PathwayRow = Selectable<PathwaysTable>
+export type SubmissionRow = Selectable<SubmissionsTable>
+export type SubmissionFileRow = Selectable<SubmissionFilesTable>
+export type SubmissionReviewRow = Selectable<SubmissionReviewsTable>
+export type ReviewerRow = Selectable<ReviewersTable>

@@ -26,6 +26,9 @@ export interface SubscriberOptions {
   handle(events: OutboxEvent[]): Promise<void>
 }
 
+/** How a subscriber paces itself: its poll interval, its batch, and its lease on the cursor. */
+export type SubscriberPace = Pick<SubscriberOptions, 'pollMs' | 'batch' | 'leaseMs'>
+
 export interface Subscriber {
   /** Reads and handles one batch; answers how many events it read (0 when there were none, or another instance holds the cursor). */
   pass(): Promise<number>

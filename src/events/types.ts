@@ -3,7 +3,9 @@
 /** Every type a webhook may subscribe to; those of capabilities still to come are accepted now and emitted when they exist. */
 export const EVENT_TYPES = [
   'credential.issued', 'credential.revoked', 'job.completed', 'job.failed', 'claim.accepted', 'pathway.completed',
-  'endorsement.issued', 'submission.created', 'submission.approved', 'submission.rejected', 'submission.revision_requested'
+  'endorsement.issued', 'submission.created', 'submission.approved', 'submission.rejected', 'submission.revision_requested',
+  // Beyond the contract's list: a learner's new version of the evidence after a revision was asked for.
+  'submission.revised'
 ] as const
 
 export type EventType = (typeof EVENT_TYPES)[number]

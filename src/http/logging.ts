@@ -11,8 +11,11 @@ const SECRET_PARAMETERS = new Set([
   'challenge', 'code_verifier', 'client_secret', 'credential_offer', 'credential_offer_uri'
 ])
 
-/** Path segments that are bearer secrets: the claim page's token (/claim/<token>, …/offer) and the LCW exchange id. */
-const SECRET_PATH_SEGMENT = /(\/(?:claim|exchanges)\/)[^/?#]+/gi
+/**
+ * Path segments that are bearer secrets: the claim page's token (/claim/<token>, …/offer), the LCW exchange id, and a
+ * reviewer's single-use sign-in link (/review/sign-in/<token>).
+ */
+const SECRET_PATH_SEGMENT = /(\/(?:claim|exchanges|review\/sign-in)\/)[^/?#]+/gi
 
 /**
  * The URL as the log may show it: the secret path segments and the values of secret query parameters (whatever the case or

@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { ServiceContext } from '../context.js'
 import type { RecipientIdentityType } from '../db/schema.js'
 import type { OutboxEvent } from '../events/store.js'
-import { startSubscriber, type Subscriber } from '../events/subscriber.js'
+import { startSubscriber, type Subscriber, type SubscriberPace } from '../events/subscriber.js'
 import { identityKey } from '../recipients/identity.js'
 import { awardCompleted, type Candidate } from './award.js'
 import { findPathways, pathwaysCounting } from './store.js'
@@ -13,11 +13,6 @@ import { findPathways, pathwaysCounting } from './store.js'
 /** The cursor of this subscriber (a row made by migration 0008). */
 export const PATHWAYS_CONSUMER = 'pathways'
 
-export interface SubscriberPace {
-  pollMs: number
-  batch: number
-  leaseMs: number
-}
 
 /** What credential.issued says that matters here (see credentials/events.ts). */
 interface IssuedData {
