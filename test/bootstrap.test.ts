@@ -9,7 +9,7 @@ import { hashToken } from '../src/api-keys/tokens.js'
 import { loadConfig } from '../src/config.js'
 import { resolveMasterKey } from '../src/crypto/master-key.js'
 import { openDatabase } from '../src/db/database.js'
-import { migrateToLatest } from '../src/db/migrate.js'
+import { failedOnADroppedSchema, migrateToLatest } from '../src/db/migrate.js'
 import { migrations } from '../migrations/index.js'
 import { onEachDatabase } from './helpers/app.js'
 
@@ -92,4 +92,12 @@ t.test('the master key', async (t) => {
     writeFileSync(notADirectory, 'x')
     t.throws(() => resolveMasterKey(loadConfig({ DATA_DIR: notADirectory })), { code: 'ENOTDIR' })
   })
+})
+
+t.test('a migration check that failed on a schema dropped meanwhile is tried again; nothing else is', async (t) => {
+  const dropped = Object.assign(new Error('schema "lanyard_test_0a1b" does not exist'), { code: '3F000' })
+  t.equal(failedOnADroppedSchema(dropped, []), true, 'before any migration ran')
+  t.equal(failedOnADroppedSchema(dropped, [{ migrationName: '0001_initial', direction: 'Up', status: 'Error' }]), false, 'not once one ran')
+  t.equal(failedOnADroppedSchema(Object.assign(new Error('relation "issuers" already exists'), { code: '42P07' }), []), false)
+  t.equal(failedOnADroppedSchema(null, []), false)
 })
