@@ -42,9 +42,12 @@ import { startDispatcher, type Dispatcher } from './webhooks/dispatcher.js'
 import { webhookRoutes } from './webhooks/routes.js'
 import type { Subscriber, SubscriberPace } from './events/subscriber.js'
 import { mailerFor } from './mail/mailer.js'
+import { createMetrics } from './ops/metrics.js'
+import { metricsRoutes } from './ops/metrics-routes.js'
 import { reviewPageRoutes } from './submissions/page-routes.js'
 import { submissionRoutes } from './submissions/routes.js'
 import { startSubmissionSubscriber } from './submissions/subscriber.js'
+import { startSweeper, SWEEP_INTERVAL_MS, type Sweeper } from './ops/sweep.js'
 
 export interface AppDeps {
   config: Config
@@ -64,6 +67,8 @@ export interface AppDeps {
   pathways?: Partial<SubscriberPace> & { autoStart?: boolean }
   /** The subscriber that issues approved submissions' credentials after a crash: `autoStart: false` leaves it stopped (tests drive it). */
   submissions?: Partial<SubscriberPace> & { autoStart?: boolean }
+  /** The sweep of expired records (src/ops/sweep.ts): `autoStart: false` leaves it off; its interval (10 minutes) for tests. */
+  sweep?: { autoStart?: boolean; intervalMs?: number }
 }
 
 interface WebhookPace {
@@ -137,14 +142,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const pool = config.LANYARD_SIGNING_THREADS > 0 ? createProofPool(config.LANYARD_SIGNING_THREADS) : undefined
   if (pool !== undefined) app.addHook('onClose', () => pool.close())
+  const metrics = createMetrics({ db: deps.db, pool, log: app.log.child({ module: 'metrics' }) })
+  app.addHook('onResponse', metrics.observeResponse)
+  await app.register(metricsRoutes(metrics, { db: deps.db, adminTokenHash: deps.adminTokenHash, public: config.LANYARD_METRICS_PUBLIC }))
   // For `npm run bench` and tests: how often the shape cache served canonicalization, wherever it runs.
   app.decorate('canonicalizationStats', pool?.canonicalizationStats ?? (async () => canonicalizationStats()))
   const ctx: ServiceContext = {
     db: deps.db, keyring: deps.keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE,
-    signDataIntegrity: pool?.sign ?? inProcessSigner
+    signDataIntegrity: pool?.sign ?? inProcessSigner, idempotencyTtlMs: config.LANYARD_IDEMPOTENCY_TTL_HOURS * 3_600_000
   }
 
-  await app.register(healthRoutes(ctx))
+  await app.register(healthRoutes(ctx, { queueRunning: () => app.jobWorker.isRunning() }))
   const mailer = mailerFor(config)
   if (mailer !== undefined) app.addHook('onClose', async () => mailer.close())
 
@@ -214,6 +222,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   subscribe(deps.pathways, (pace) => startPathwaySubscriber(ctx, app.log.child({ module: 'pathways' }), pace))
   // Approved submissions whose request did not live to issue the credential (a crash) are issued from their event.
   subscribe(deps.submissions, (pace) => startSubmissionSubscriber(ctx, app.log.child({ module: 'submissions' }), pace))
+
+  // Expired Idempotency-Key records, closed links, tokens and sessions are deleted every so often, by every instance.
+  if (deps.sweep?.autoStart !== false) {
+    let sweeper: Sweeper | undefined
+    app.addHook('onReady', async () => {
+      sweeper = startSweeper({
+        db: deps.db, log: app.log.child({ module: 'sweep' }), idempotencyTtlMs: ctx.idempotencyTtlMs, intervalMs: deps.sweep?.intervalMs ?? SWEEP_INTERVAL_MS
+      })
+    })
+    app.addHook('onClose', async () => sweeper?.stop())
+  }
 
   return app
 }

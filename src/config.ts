@@ -60,6 +60,8 @@ export const configSchema = z.object({
   LANYARD_SIGNING_THREADS: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
   /** How long a wallet claim (POST /v1/credentials/:id/claims, or deliver: true on issue) stays open, in hours. */
   LANYARD_CLAIM_TTL_HOURS: positiveInt.max(8760).default(168),
+  /** How long an Idempotency-Key is remembered, in hours: a retry within it replays, the key sent again after it is a new request. */
+  LANYARD_IDEMPOTENCY_TTL_HOURS: positiveInt.max(8760).default(24),
   /** The SMTP server that sends Lanyard's emails (reviewers' invitations and sign-in links): `smtp://user:pass@host:587` or `smtps://…`; unset, mail is off. */
   LANYARD_SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /./, message: 'expected an smtp:// or smtps:// URL, e.g. smtp://user:pass@host:587' }).optional(),
   /** The sender of those emails; unset, `Lanyard <no-reply@…>` at PUBLIC_URL's host (see src/mail/mailer.ts). */
@@ -73,6 +75,8 @@ export const configSchema = z.object({
    * session's statements to another connection (PgBouncer in transaction mode before 1.21) needs this off.
    */
   LANYARD_DB_PREPARED_STATEMENTS: booleanString.default(true),
+  /** GET /metrics without the admin token: for a Prometheus that scrapes over a private network only. */
+  LANYARD_METRICS_PUBLIC: booleanString.default(false),
   /** Entries per status list: 131,072 is the Bitstring Status List minimum for herd privacy; smaller (a multiple of 8) only outside production, for tests. */
   STATUS_LIST_SIZE: positiveInt.multipleOf(8, 'expected a multiple of 8').default(MIN_STATUS_LIST_SIZE)
 })

@@ -14,6 +14,8 @@ export interface ServiceContext {
   statusListSize: number
   /** Signs a Data Integrity proof: on the signing threads (LANYARD_SIGNING_THREADS), or in-process when there are none. */
   signDataIntegrity: DataIntegritySigner
+  /** How long an Idempotency-Key's record answers retries (LANYARD_IDEMPOTENCY_TTL_HOURS), in ms; older, the key is new again. */
+  idempotencyTtlMs: number
 }
 
 /** Who is acting, for access checks and the audit log. */

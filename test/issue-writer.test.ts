@@ -83,7 +83,7 @@ await onEachDatabase(t, async (t, database) => {
   const write = (email: string, options: { id?: string; claim?: string; versions?: typeof versions } = {}): IssuedWrite => ({
     issuerId: issuer.id,
     builtFrom: { achievementId: badge.id, versions: options.versions ?? versions, keyId: key.id },
-    ...(options.claim !== undefined && { idempotency: { scope: 'test', key: options.claim, requestHash: 'h' } }),
+    ...(options.claim !== undefined && { idempotency: { scope: 'test', key: options.claim, requestHash: 'h', ttlMs: 86_400_000 } }),
     recipients: [{ id: randomUUID(), identityType: 'email', identity: email, name: null, externalId: null }],
     credentials: [{
       id: options.id ?? randomUUID(), identityType: 'email', identity: email, achievement_id: badge.id, issuer_key_id: key.id,

@@ -19,7 +19,7 @@ function verifyWithMultikey(publicKeyMultibase: string, message: Buffer, signatu
 
 await onEachDatabase(t, async (t, database) => {
   const { app, config, db, keyring } = await buildTestApp(t, database)
-  const ctx = { db, keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE, signDataIntegrity: inProcessSigner }
+  const ctx = { db, keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE, signDataIntegrity: inProcessSigner, idempotencyTtlMs: 86_400_000 }
   const caller = { principal: { kind: 'admin' as const }, requestId: 'test' }
 
   await t.test('creating an issuer answers 201 with a did:web under PUBLIC_URL and one active Ed25519 key', async (t) => {

@@ -63,7 +63,7 @@ await onEachDatabase(t, async (t, database) => {
     const write = (builtFrom: Parameters<typeof insertIssued>[1]['builtFrom']) => insertIssued(db, {
       issuerId: issuer.id,
       builtFrom,
-      idempotency: { scope: 'test', key: 'stale', requestHash: 'h' },
+      idempotency: { scope: 'test', key: 'stale', requestHash: 'h', ttlMs: 86_400_000 },
       recipients: [{ id: '0193a0a0-0000-7000-8000-000000000001', identityType: 'email', identity: 'stale@example.com', name: null, externalId: null }],
       credentials: [],
       audit: { actor: 'test', requestId: null }

@@ -17,7 +17,7 @@ import { allResults, learners, submitJob, waitForJob } from './helpers/jobs.js'
 const silent = { error() {}, child() { return silent } } as never
 
 function contextOf({ db, keyring, config }: TestApp, signDataIntegrity = inProcessSigner): ServiceContext {
-  return { db, keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE, signDataIntegrity }
+  return { db, keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE, signDataIntegrity, idempotencyTtlMs: 86_400_000 }
 }
 
 await onEachDatabase(t, async (t, database) => {

@@ -9,7 +9,7 @@ import { inProcessSigner } from '../src/crypto/proof-pool.js'
 await onEachDatabase(t, async (t, database) => {
   const { app, db, config } = await buildTestApp(t, database)
   const issuer = await createIssuer(app)
-  const ctx = { db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE, signDataIntegrity: inProcessSigner }
+  const ctx = { db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE, signDataIntegrity: inProcessSigner, idempotencyTtlMs: 86_400_000 }
   const caller = { principal: { kind: 'admin' as const }, requestId: 'test' }
 
   await t.test('the stored key row holds no plaintext private key', async (t) => {

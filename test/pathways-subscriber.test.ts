@@ -41,7 +41,7 @@ await onEachDatabase(t, async (t, database) => {
   const school = await createIssuer(app, { name: 'Harbour Academy' })
   const badge = (name: string) => createAchievement(app, school.id, { name })
   const ctx: ServiceContext = {
-    db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: 'https://badges.example.edu', statusListSize: 131_072, signDataIntegrity: inProcessSigner
+    db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: 'https://badges.example.edu', statusListSize: 131_072, signDataIntegrity: inProcessSigner, idempotencyTtlMs: 86_400_000
   }
 
   await t.test('a consumer reads every event once committed, in commit order, and again after a failed batch', async (t) => {

@@ -274,7 +274,7 @@ await onEachDatabase(t, async (t, database) => {
 
   await t.test('an approval whose credential cannot be issued keeps the reason on the submission; a later issue clears it', async (t) => {
     const achievement = await reviewed()
-    const ctx: ServiceContext = { db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: 'https://badges.example.edu', statusListSize: 131_072, signDataIntegrity: inProcessSigner }
+    const ctx: ServiceContext = { db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: 'https://badges.example.edu', statusListSize: 131_072, signDataIntegrity: inProcessSigner, idempotencyTtlMs: 86_400_000 }
     const approvedBy = async (id: string) => {
       await db.insertInto('submission_reviews').values({
         id: randomUUID(), submission_id: id, version: 1, decision: 'approve', results: JSON.stringify([{ resultDescription: PLANNING, achievedLevel: LEVELS.proficient }]),
@@ -317,7 +317,7 @@ await onEachDatabase(t, async (t, database) => {
     }).execute()
     await db.updateTable('submissions').set({ status: 'approved', credential_id: credentialId }).where('id', '=', id).execute()
     const event = { id: randomUUID(), xid: '1', type: 'submission.approved', issuer_id: school.id, data: { submissionId: id }, occurred_at: new Date() }
-    const ctx: ServiceContext = { db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: 'https://badges.example.edu', statusListSize: 131_072, signDataIntegrity: inProcessSigner }
+    const ctx: ServiceContext = { db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: 'https://badges.example.edu', statusListSize: 131_072, signDataIntegrity: inProcessSigner, idempotencyTtlMs: 86_400_000 }
     await handleEvents(ctx, [event, { ...event, type: 'credential.issued' }])
     await handleEvents(ctx, [event])
     const rows = await db.selectFrom('credentials').select('id').where('achievement_id', '=', achievement.id).execute()

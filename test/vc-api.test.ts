@@ -237,9 +237,6 @@ await onEachDatabase(t, async (t, database) => {
     t.ok(body.errors.length > 0)
     for (const error of body.errors) t.match(error.pointer, /^\/credential(\/|$)/, error.message)
     t.ok(body.errors.some((e: { pointer: string; message: string }) => e.pointer === '/credential/credentialSubject' && /achievement/.test(e.message)))
-    const { id: _, ...withoutId } = issued.credential
-    const noId = assertProblem(t, await issue({ credential: withoutId }), 422, 'credential-invalid')
-    t.match(noId.errors, [{ pointer: '/credential', message: /'id'/ }], 'the OB 3.0 schema requires an id')
     t.equal(await credentialRows(db), before)
   })
 
@@ -401,7 +398,7 @@ await onEachDatabase(t, async (t, database) => {
   })
 
   await t.test('a did:key issuer asked for an RS256 JWT is a 422 problem', async (t) => {
-    assertProblem(t, await issue({ credential: degreeCredential(other.did), options: { format: 'vc-jwt' } }, admin), 422, 'key-algorithm-unavailable')
+    assertProblem(t, await issue({ credential: degreeCredential(other.did), options: { format: 'vc-jwt', jwtAlg: 'RS256' } }, admin), 422, 'key-algorithm-unavailable')
   })
 
   await t.test('without a valid bearer token the answer is 401', async (t) => {

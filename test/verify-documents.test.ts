@@ -62,7 +62,7 @@ t.test('a path of ours that is not a document fails there, without asking the ne
 
 t.test('Lanyard\'s own documents, read through the service, under a PUBLIC_URL with a path', async (t) => {
   const { app, db, config, keyring } = await buildTestApp(t, await openTestDatabase(t, 'pglite'), { env: { PUBLIC_URL: 'https://example.org/lanyard' } })
-  const ctx: ServiceContext = { db, keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE, signDataIntegrity: inProcessSigner }
+  const ctx: ServiceContext = { db, keyring, publicUrl: config.PUBLIC_URL, statusListSize: config.STATUS_LIST_SIZE, signDataIntegrity: inProcessSigner, idempotencyTtlMs: 86_400_000 }
   const issuer = await createIssuer(app, { name: 'Northwind College' })
   const badge = await createAchievement(app, issuer.id)
   const issued = await app.inject({ method: 'POST', url: '/v1/credentials', headers: admin, payload: { achievementId: badge.id, recipient: { email: 'ada@example.com' } } })
@@ -91,7 +91,7 @@ t.test('Lanyard\'s own documents, read through the service, under a PUBLIC_URL w
 
 t.test('a database failure reading our own document does not put its message in the report', async (t) => {
   const { db } = await openTestDatabase(t, 'pglite')
-  const ctx: ServiceContext = { db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: 'https://badges.example.edu', statusListSize: 131_072, signDataIntegrity: inProcessSigner }
+  const ctx: ServiceContext = { db, keyring: createKeyring(TEST_MASTER_KEY), publicUrl: 'https://badges.example.edu', statusListSize: 131_072, signDataIntegrity: inProcessSigner, idempotencyTtlMs: 86_400_000 }
   const id = '0190c0de-0000-7000-8000-000000000000'
   await db.schema.dropTable('status_lists').cascade().execute()
   const failure = await localDocuments(ctx)(`/status/${id}`, 'application/json').then(() => undefined, (error: Error) => error)

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import type { CredentialFormat, JwtAlg } from '../db/schema.js'
 import { httpUrl } from '../http/schemas.js'
 import type { AwardInput } from './service.js'
-import type { ProofRequest } from './sign.js'
+import type { RequestedProof } from './sign.js'
 
 export const recipient = z.strictObject({
   email: z.email().max(320).optional().describe('published only as a salted SHA-256 hash (IdentityObject)'),
@@ -53,7 +53,8 @@ export const validityRule = { message: 'validUntil must be later than validFrom 
 export const proofFields = {
   format: z.enum(['eddsa-rdfc-2022', 'Ed25519Signature2020', 'vc-jwt']).default('eddsa-rdfc-2022')
     .describe('eddsa-rdfc-2022 (Data Integrity, default), Ed25519Signature2020 (legacy Data Integrity) or vc-jwt'),
-  jwtAlg: z.enum(['RS256', 'ES256', 'EdDSA']).optional().describe('vc-jwt only; default RS256, the algorithm OB 3.0 requires verifiers to support')
+  jwtAlg: z.enum(['RS256', 'ES256', 'EdDSA']).optional()
+    .describe('vc-jwt only; default EdDSA for a did:key issuer (its only key is Ed25519), else RS256, the algorithm OB 3.0 requires verifiers to support')
 }
 export const jwtAlgRule = {
   message: 'jwtAlg applies to format vc-jwt only', path: ['jwtAlg'], when: (payload: { issues: unknown[] }) => payload.issues.length === 0
@@ -77,7 +78,7 @@ export function awardOf(body: z.infer<typeof batchItem>): AwardInput {
   }
 }
 
-/** The requested proof; RS256 is the JWT default because OB 3.0 requires verifiers to support it. */
-export function proofOf(body: { format: CredentialFormat; jwtAlg?: JwtAlg }): ProofRequest {
-  return { format: body.format, jwtAlg: body.jwtAlg ?? 'RS256' }
+/** The requested proof; a vc-jwt without jwtAlg is given its issuer's default when issued (proofFor). */
+export function proofOf(body: { format: CredentialFormat; jwtAlg?: JwtAlg }): RequestedProof {
+  return { format: body.format, jwtAlg: body.jwtAlg }
 }

@@ -1,6 +1,6 @@
 // Idempotency-Key: a retry with the same key and body gets the same credentials; the same key with another body is a 409.
 import { createHash } from 'node:crypto'
-import type { Db } from '../db/schema.js'
+import type { ServiceContext } from '../context.js'
 import { AppError } from '../http/errors.js'
 import { findIdempotencyRecord } from './store.js'
 
@@ -31,9 +31,14 @@ export function idempotencyKeyReused(earlier: string, result: string): AppError 
     `this Idempotency-Key was already used for ${earlier}: send the same body to get ${result} again, or use a new key`)
 }
 
-/** The credential ids an earlier request with this key made; undefined when the key is new; 409 when the body differed. */
-export async function replayOrConflict(db: Db, scope: string, key: string, hash: string): Promise<string[] | undefined> {
-  const record = await findIdempotencyRecord(db, scope, key)
+/**
+ * The credential ids an earlier request with this key made; undefined when the key is new (or its record older than the
+ * Idempotency-Key TTL); 409 when the body differed.
+ */
+export async function replayOrConflict(
+  ctx: Pick<ServiceContext, 'db' | 'idempotencyTtlMs'>, scope: string, key: string, hash: string
+): Promise<string[] | undefined> {
+  const record = await findIdempotencyRecord(ctx.db, scope, key, ctx.idempotencyTtlMs)
   if (record === undefined) return undefined
   if (record.request_hash !== hash) {
     throw idempotencyKeyReused('a different request', 'its result')

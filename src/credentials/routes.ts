@@ -293,8 +293,8 @@ export function vcApiIssueRoutes(ctx: ServiceContext): FastifyPluginAsyncZod {
         security: BEARER,
         summary: 'Sign any W3C credential (VC 2.0 or 1.1) with your issuer\'s key',
         description: 'Keeps the credential as sent and adds a proof: eddsa-rdfc-2022 by default, or options.format. issuer (or issuer.id) must be ' +
-          'your issuer\'s DID. Open Badges (OpenBadgeCredential, AchievementCredential) must also meet the OB 3.0 schema. A vc-jwt answer is an ' +
-          'EnvelopedVerifiableCredential.',
+          'your issuer\'s DID. Open Badges (OpenBadgeCredential, AchievementCredential) must also meet the OB 3.0 schema; one sent without an id ' +
+          'is given a urn:uuid: id. A vc-jwt answer is an EnvelopedVerifiableCredential.',
         body: vcApiIssueBody,
         response: { 201: z.object({ verifiableCredential: z.record(z.string(), z.unknown()) }).meta({ id: 'VcApiIssueResponse' }), ...problemResponses }
       }

@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid'
 import { achievementDocument } from '../achievements/service.js'
 import { wholeSeconds } from '../crypto/w3c-date.js'
 import type { Caller, ServiceContext } from '../context.js'
-import type { CredentialRow, IssuerRow, KeyAlgorithm } from '../db/schema.js'
+import type { CredentialRow, Db, IssuerRow } from '../db/schema.js'
 import { actorOf, assertIssuerAccess, issuerScope } from '../http/auth.js'
 import { AppError, notFound, type FieldError } from '../http/errors.js'
 import { profileDocument, signerFor, type IssuerSigner } from '../issuers/service.js'
@@ -15,7 +15,7 @@ import { pageFrom, type Page } from '../pagination.js'
 import { allocateStatusEntries, credentialStatusEntry } from '../status/service.js'
 import { buildOpenBadgeCredential, type AwardDetails, type UnsignedCredential } from './build.js'
 import { replayOrConflict, requestHash, type IdempotencyRequest } from './idempotency.js'
-import { keyAlgorithmFor, signCredential, type ProofRequest, type SignedCredential } from './sign.js'
+import { keyAlgorithmFor, proofFor, signCredential, type ProofRequest, type RequestedProof, type SignedCredential } from './sign.js'
 import { inProcessSigner } from '../crypto/proof-pool.js'
 import { issuingContext } from './issuing-context.js'
 import { issueWriterOf } from './issue-writer.js'
@@ -35,7 +35,7 @@ export interface AwardInput extends Omit<AwardDetails, 'validFrom'> {
 
 export interface IssueRequest {
   achievementId: string
-  proof: ProofRequest
+  proof: RequestedProof
   awards: AwardInput[]
   /**
    * Set by the review of submitted evidence, the one way to issue an achievement whose review policy requires review.
@@ -84,11 +84,9 @@ async function issueOnce(
   ctx: ServiceContext, caller: Caller, request: IssueRequest, pointerOf: (index: number) => string,
   idempotency: IdempotencyRequest | undefined, fresh: boolean
 ): Promise<IssueResult | 'changed'> {
-  const algorithm = keyAlgorithmFor(request.proof)
-  const { context, remembered } = await issuingContext(ctx.db, request.achievementId, algorithm, fresh)
-  if (context === undefined) throw notFound('achievement')
+  const { context, remembered, proof } = await contextFor(ctx.db, request.achievementId, request.proof, fresh)
   try {
-    return await issueFrom(ctx, caller, request, pointerOf, idempotency, { context, algorithm, fresh })
+    return await issueFrom(ctx, caller, request, pointerOf, idempotency, { context, proof, fresh })
   } catch (error) {
     // A refusal (a 422 from the schema check, say) built from a remembered context may be about rows that have changed
     // since: it is answered only if a fresh read gives it too. Database and signing failures are not about the context.
@@ -97,10 +95,26 @@ async function issueOnce(
   }
 }
 
+/**
+ * The context to issue from, read with the key of the proof its issuer signs with. A vc-jwt without jwtAlg signs with
+ * the issuer's default, known once the issuer is read: the first read is for Ed25519 (every Data Integrity proof, and a
+ * did:key issuer's default), a second for the key of the issuer's default when that is another (did:web: RSA).
+ */
+async function contextFor(
+  db: Db, achievementId: string, requested: RequestedProof, fresh: boolean
+): Promise<{ context: IssuingContext; remembered: boolean; proof: ProofRequest }> {
+  const algorithm = keyAlgorithmFor({ ...requested, jwtAlg: requested.jwtAlg ?? 'EdDSA' })
+  const { context, remembered } = await issuingContext(db, achievementId, algorithm, fresh)
+  if (context === undefined) throw notFound('achievement')
+  // An issuer's DID method never changes, so even a remembered context tells it right.
+  const proof = proofFor(requested, context.issuer)
+  return keyAlgorithmFor(proof) === algorithm ? { context, remembered, proof } : contextFor(db, achievementId, proof, fresh)
+}
+
 /** Builds, signs and writes the credentials from `context`; 'changed' when the write found it outdated. */
 async function issueFrom(
   ctx: ServiceContext, caller: Caller, request: IssueRequest, pointerOf: (index: number) => string,
-  idempotency: IdempotencyRequest | undefined, { context, algorithm, fresh }: { context: IssuingContext; algorithm: KeyAlgorithm; fresh: boolean }
+  idempotency: IdempotencyRequest | undefined, { context, proof, fresh }: { context: IssuingContext; proof: ProofRequest; fresh: boolean }
 ): Promise<IssueResult | 'changed'> {
   const { achievement, issuer } = context
   assertIssuerAccess(caller.principal, achievement.issuer_id, 'achievement')
@@ -111,7 +125,7 @@ async function issueFrom(
   const scope = actorOf(caller.principal)
   const hash = idempotency === undefined ? undefined : requestHash(idempotency)
   if (idempotency !== undefined && !fresh) {
-    const replay = await replayOrConflict(ctx.db, scope, idempotency.key, hash!)
+    const replay = await replayOrConflict(ctx, scope, idempotency.key, hash!)
     if (replay !== undefined) return { credentials: await viewsOf(ctx, replay), replayed: true }
   }
 
@@ -122,16 +136,16 @@ async function issueFrom(
   }
 
   // The signer first: an issuer that cannot sign this format (did:key and RS256) must not use up status entries.
-  const signer = await signerFor(ctx, caller, issuer, algorithm, context.key)
+  const signer = await signerFor(ctx, caller, issuer, keyAlgorithmFor(proof), context.key)
   const statusEntries = await allocateStatusEntries(ctx, issuer.id, prepared.length)
   prepared.forEach((item, index) => { item.document.credentialStatus = credentialStatusEntry(ctx.publicUrl, statusEntries[index]!) })
 
-  const signed = await signAll(ctx, prepared.map((item) => item.document), request.proof, signer)
+  const signed = await signAll(ctx, prepared.map((item) => item.document), proof, signer)
 
   const rows = await issueWriterOf(ctx.db).write({
     issuerId: issuer.id,
     builtFrom: { achievementId: achievement.id, versions: context.versions, keyId: signer.keyId },
-    ...(idempotency !== undefined && { idempotency: { scope, key: idempotency.key, requestHash: hash! } }),
+    ...(idempotency !== undefined && { idempotency: { scope, key: idempotency.key, requestHash: hash!, ttlMs: ctx.idempotencyTtlMs } }),
     recipients: distinctRecipients(prepared.map((p) => p.recipient)),
     credentials: prepared.map((item, index) => ({
       id: item.id,
@@ -139,8 +153,8 @@ async function issueFrom(
       identity: item.recipient.identity,
       achievement_id: achievement.id,
       issuer_key_id: signer.keyId,
-      format: request.proof.format,
-      jwt_alg: request.proof.format === 'vc-jwt' ? request.proof.jwtAlg : null,
+      format: proof.format,
+      jwt_alg: proof.format === 'vc-jwt' ? proof.jwtAlg : null,
       signed: signed[index]!.signed,
       valid_from: item.award.validFrom,
       valid_until: item.award.validUntil ?? null,
@@ -157,7 +171,7 @@ async function issueFrom(
   // Nothing written: a concurrent request with the same key won (answer what it made, or 409 if its body differed),
   // or what these credentials were built from changed (the status entries they took stay unused: gaps, bits clear).
   if (idempotency !== undefined) {
-    const replay = await replayOrConflict(ctx.db, scope, idempotency.key, hash!)
+    const replay = await replayOrConflict(ctx, scope, idempotency.key, hash!)
     if (replay !== undefined) return { credentials: await viewsOf(ctx, replay), replayed: true }
   }
   return 'changed'

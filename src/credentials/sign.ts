@@ -2,12 +2,18 @@
 import { UnsignableCredentialError } from '../crypto/data-integrity.js'
 import type { DataIntegritySigner } from '../crypto/proof-pool.js'
 import { signVcJwt } from '../crypto/vc-jwt.js'
-import type { CredentialFormat, JwtAlg, KeyAlgorithm } from '../db/schema.js'
+import type { CredentialFormat, IssuerRow, JwtAlg, KeyAlgorithm } from '../db/schema.js'
 import { AppError } from '../http/errors.js'
 import type { IssuerSigner } from '../issuers/service.js'
 
-export interface ProofRequest {
+/** A proof as a caller asks for it: a vc-jwt without jwtAlg takes its issuer's default (proofFor). */
+export interface RequestedProof {
   format: CredentialFormat
+  jwtAlg?: JwtAlg
+}
+
+/** The proof to sign with. */
+export interface ProofRequest extends RequestedProof {
   /** Used with vc-jwt only. */
   jwtAlg: JwtAlg
 }
@@ -21,6 +27,14 @@ export interface SignedCredential {
 }
 
 const JWT_KEY_ALGORITHM: Record<JwtAlg, KeyAlgorithm> = { RS256: 'RSA', ES256: 'P-256', EdDSA: 'Ed25519' }
+
+/**
+ * The proof `issuer` signs a request with. Without jwtAlg, a vc-jwt is EdDSA from a did:key issuer, whose one key is
+ * Ed25519, and RS256 from any other, the algorithm OB 3.0 requires verifiers to support.
+ */
+export function proofFor(requested: RequestedProof, issuer: Pick<IssuerRow, 'did_method'>): ProofRequest {
+  return { format: requested.format, jwtAlg: requested.jwtAlg ?? (issuer.did_method === 'key' ? 'EdDSA' : 'RS256') }
+}
 
 /** The issuer key a proof needs: Data Integrity and EdDSA sign with Ed25519. */
 export function keyAlgorithmFor(request: ProofRequest): KeyAlgorithm {

@@ -1,5 +1,5 @@
 // SQL for issued credentials and the idempotency records that make retries safe.
-import { sql, type Insertable, type Selectable } from 'kysely'
+import { sql, type Insertable, type RawBuilder, type Selectable } from 'kysely'
 import { RECORD_COLUMNS, type AchievementRecord } from '../achievements/store.js'
 import { appendEventsFrom } from '../events/store.js'
 import type {
@@ -80,8 +80,11 @@ export interface IssuedWrite {
   issuerId: string
   /** What the credentials were built and signed from; nothing is written unless it is still current. */
   builtFrom: { achievementId: string; versions: IssuingContext['versions']; keyId: string }
-  /** Claimed in the same statement; when another request holds it, nothing is written. */
-  idempotency?: { scope: string; key: string; requestHash: string }
+  /**
+   * Claimed in the same statement; when another request holds it, nothing is written. A record of the key older than
+   * `ttlMs` is forgotten: this write replaces it.
+   */
+  idempotency?: { scope: string; key: string; requestHash: string; ttlMs: number }
   recipients: { id: string; identityType: RecipientIdentityType; identity: string; name: string | null; externalId: string | null }[]
   credentials: (Omit<NewCredentialRow, 'issuer_id' | 'recipient_id'> & {
     identityType: RecipientIdentityType
@@ -124,6 +127,7 @@ export async function insertIssuedGroup(db: Db, writes: IssuedWrite[]): Promise<
     claim_scope: write.idempotency?.scope ?? null,
     claim_key: write.idempotency?.key ?? null,
     request_hash: write.idempotency?.requestHash ?? null,
+    claim_ttl_ms: write.idempotency?.ttlMs ?? null,
     credential_ids: write.credentials.map((c) => c.id),
     actor: write.audit.actor,
     request_id: write.audit.requestId
@@ -134,7 +138,7 @@ export async function insertIssuedGroup(db: Db, writes: IssuedWrite[]): Promise<
     with w as (
       select * from jsonb_to_recordset(${JSON.stringify(heads)}::jsonb) as w(
         n integer, issuer_id uuid, achievement_id uuid, achievement_version text, issuer_version text, key_id uuid,
-        claim_scope text, claim_key text, request_hash text, credential_ids jsonb, actor text, request_id text)
+        claim_scope text, claim_key text, request_hash text, claim_ttl_ms double precision, credential_ids jsonb, actor text, request_id text)
     ), current as (
       select w.n from w
       join achievements on achievements.id = w.achievement_id and achievements.xmin::text = w.achievement_version
@@ -144,7 +148,12 @@ export async function insertIssuedGroup(db: Db, writes: IssuedWrite[]): Promise<
       insert into idempotency_keys (scope, key, request_hash, credential_ids)
       select w.claim_scope, w.claim_key, w.request_hash, w.credential_ids from w
       where w.claim_key is not null and w.n in (select n from current)
-      on conflict (scope, key) do nothing
+      -- A record older than its TTL is forgotten: the key starts over with this request. Checked on the row as locked,
+      -- so of two requests reusing an expired key one replaces it and the other finds the new record.
+      on conflict (scope, key) do update
+        set request_hash = excluded.request_hash, credential_ids = excluded.credential_ids, created_at = now()
+        where idempotency_keys.key not like ${`${OWN_KEY_PREFIX}%`} and idempotency_keys.created_at <= now() - interval '1 millisecond'
+          * (select w.claim_ttl_ms from w where w.claim_scope = excluded.scope and w.claim_key = excluded.key)
       returning scope, key
     ), allowed as (
       select w.n, w.issuer_id, w.actor, w.request_id from w
@@ -236,8 +245,24 @@ export async function listCredentials(db: Db, filter: CredentialFilter): Promise
 
 export type IdempotencyRecord = Selectable<IdempotencyKeysTable>
 
-export async function findIdempotencyRecord(db: Db, scope: string, key: string): Promise<IdempotencyRecord | undefined> {
-  return db.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('key', '=', key).executeTakeFirst()
+/**
+ * Keys of Lanyard's own exactly-once issuing (a job's chunk, a pathway's award, an approved submission) start with this:
+ * they never expire, since a retry of one may come after any outage. Clients' keys expire after the TTL.
+ */
+export const OWN_KEY_PREFIX = 'lanyard-'
+
+/** The instant an Idempotency-Key's record must be younger than to count, by the database's clock (which stamped it). */
+export function idempotencyCutoff(ttlMs: number): RawBuilder<Date> {
+  return sql<Date>`now() - ${ttlMs}::double precision * interval '1 millisecond'`
+}
+
+/**
+ * The key's record, unless it is older than `ttlMs` (then the key is new again, whether or not the sweep has deleted it
+ * yet); Lanyard's own keys at any age.
+ */
+export async function findIdempotencyRecord(db: Db, scope: string, key: string, ttlMs: number): Promise<IdempotencyRecord | undefined> {
+  return db.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('key', '=', key)
+    .where((eb) => eb.or([eb('created_at', '>', idempotencyCutoff(ttlMs)), eb('key', 'like', `${OWN_KEY_PREFIX}%`)])).executeTakeFirst()
 }
 
 /** The credentials with these ids, locked for the rest of the transaction (so two revocations of one credential queue). */

@@ -1,4 +1,5 @@
-// W3C VC-API issue: sign any W3C credential (VC 2.0 or 1.1) a caller sends with its issuer's key, adding only the proof.
+// W3C VC-API issue: sign any W3C credential (VC 2.0 or 1.1) a caller sends with its issuer's key, adding only the proof
+// (and what the data model requires and the caller left out: an Open Badge's id, a VC 1.1 issuanceDate).
 import { v7 as uuidv7 } from 'uuid'
 import { recordAuditEvent } from '../audit/store.js'
 import type { Caller, ServiceContext } from '../context.js'
@@ -10,7 +11,7 @@ import { signerFor } from '../issuers/service.js'
 import { findIssuerByDid } from '../issuers/store.js'
 import { achievementCredentialErrors } from '../ob3/schema.js'
 import { envelopedCredential } from './publish.js'
-import { keyAlgorithmFor, signCredential, type ProofRequest } from './sign.js'
+import { keyAlgorithmFor, proofFor, signCredential, type RequestedProof } from './sign.js'
 import { allocateStatusEntries, credentialStatusEntry } from '../status/service.js'
 import { insertCredentials } from './store.js'
 import { credentialIssuedData } from './events.js'
@@ -25,12 +26,24 @@ export type W3cCredential = Record<string, unknown> & {
 
 const OPEN_BADGE_TYPES = ['OpenBadgeCredential', 'AchievementCredential']
 
+const isOpenBadge = (credential: W3cCredential) => credential.type.some((type) => OPEN_BADGE_TYPES.includes(type))
+
+/**
+ * The credential to sign: as sent, plus what its data model requires and a caller may leave to the issuer. VC 1.1
+ * requires issuanceDate (now); the OB 3.0 schema requires an id where VC does not (a URN of the row's id, second after
+ * @context as Lanyard's own credentials have it).
+ */
+function completed(input: W3cCredential, isV1: boolean, rowId: string): Record<string, unknown> {
+  const credential: Record<string, unknown> = isV1 && input.issuanceDate === undefined ? { ...input, issuanceDate: w3cDate(new Date()) } : { ...input }
+  return input.id === undefined && isOpenBadge(input) ? { '@context': input['@context'], id: `urn:uuid:${rowId}`, ...credential } : credential
+}
+
 function dateOrNull(value: unknown): Date | null {
   return typeof value === 'string' ? new Date(value) : null
 }
 
 export async function issueW3cCredential(
-  ctx: ServiceContext, caller: Caller, input: W3cCredential, proof: ProofRequest, withStatus: boolean
+  ctx: ServiceContext, caller: Caller, input: W3cCredential, requested: RequestedProof, withStatus: boolean
 ): Promise<{ verifiableCredential: Record<string, unknown> }> {
   const did = typeof input.issuer === 'string' ? input.issuer : input.issuer.id
   const issuer = await findIssuerByDid(ctx.db, did)
@@ -40,6 +53,7 @@ export async function issueW3cCredential(
       `the credential's issuer (${did}) is not ${scope === undefined ? 'an issuer of this Lanyard' : 'the issuer this API key belongs to'}: ` +
       'set issuer (or issuer.id) to your issuer\'s DID')
   }
+  const proof = proofFor(requested, issuer)
   const isV1 = input['@context'][0] === VC_V1_CONTEXT
   if (isV1 && proof.format === 'vc-jwt') {
     throw new AppError('format-unsupported', 422, 'vc-jwt signs VC Data Model 2.0 credentials only; send a credentials/v2 credential or pick a Data Integrity format')
@@ -49,9 +63,9 @@ export async function issueW3cCredential(
       ? 'BitstringStatusListEntry is a VC Data Model 2.0 term: a credentials/v1 credential cannot carry it'
       : 'the credential already has a credentialStatus; OB 3.0 allows one, so Lanyard will not add another')
   }
-  // VC 1.1 requires issuanceDate: a credential sent without one is issued now.
-  const credential: Record<string, unknown> = isV1 && input.issuanceDate === undefined ? { ...input, issuanceDate: w3cDate(new Date()) } : { ...input }
-  if (!isV1 && input.type.some((type) => OPEN_BADGE_TYPES.includes(type))) {
+  const id = uuidv7()
+  const credential = completed(input, isV1, id)
+  if (!isV1 && isOpenBadge(input)) {
     const errors = achievementCredentialErrors(credential)
     if (errors.length > 0) {
       throw new AppError('credential-invalid', 422, 'this Open Badge does not meet the Open Badges 3.0 schema, so it was not signed',
@@ -64,7 +78,6 @@ export async function issueW3cCredential(
   if (statusEntry !== undefined) credential.credentialStatus = credentialStatusEntry(ctx.publicUrl, statusEntry)
 
   const signed = await signCredential(credential, proof, signer, ctx.signDataIntegrity)
-  const id = uuidv7()
   await ctx.db.transaction().execute(async (trx) => {
     await insertCredentials(trx, [{
       id,

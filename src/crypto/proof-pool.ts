@@ -14,7 +14,20 @@ export interface ProofPool extends ProofWork {
   sign: DataIntegritySigner
   /** The shape cache's counters, summed over the threads (each keeps its own cache). */
   canonicalizationStats(): Promise<CanonicalizationStats>
+  /** What the pool is doing at this moment (for /metrics); reads counters only, so a scrape never waits on a thread. */
+  stats(): ProofPoolStats
   close(): Promise<void>
+}
+
+export interface ProofPoolStats {
+  /** Threads started: they start on first use, up to LANYARD_SIGNING_THREADS. */
+  threads: number
+  /** Threads with at least one proof in hand. */
+  busyThreads: number
+  /** Proofs handed to threads and not yet answered. */
+  inFlight: number
+  /** Background proofs (a job's) waiting for one of their slots. */
+  queued: number
 }
 
 interface Thread {
@@ -135,6 +148,12 @@ export function createProofPool(size: number): ProofPool {
       }
       return total
     },
+    stats: () => ({
+      threads: threads.length,
+      busyThreads: threads.filter((thread) => thread.inFlight.size > 0).length,
+      inFlight: threads.reduce((sum, thread) => sum + thread.inFlight.size, 0),
+      queued: waiting.length
+    }),
     close: async () => {
       await Promise.all(threads.splice(0).map((thread) => thread.worker.terminate()))
     }

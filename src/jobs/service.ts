@@ -13,8 +13,8 @@ import { pageFrom, type Page } from '../pagination.js'
 import { csvLine } from './csv.js'
 import type { IssueRowInput, JobRowInput } from './rows.js'
 import {
-  cancelJob as cancelJobRow, findJob, findJobByIdempotencyKey, insertJob, insertJobOfQuery, listJobs as listJobRows, listResults, type ChunkRange,
-  type JobResultRow, type JobRow
+  cancelJob as cancelJobRow, findJob, findJobByIdempotencyKey, insertJob, insertJobOfQuery, listJobs as listJobRows, listResults,
+  releaseExpiredJobKey, type ChunkRange, type JobResultRow, type JobRow
 } from './store.js'
 
 export type JobSubmission =
@@ -103,17 +103,20 @@ export async function submitJob(
   const actor = actorOf(caller.principal)
   const hash = idempotencyKey === undefined ? null : requestHash({ key: idempotencyKey, operation: 'job', body: submission })
   if (idempotencyKey !== undefined) {
-    const earlier = await findJobByIdempotencyKey(ctx.db, actor, idempotencyKey)
+    const earlier = await findJobByIdempotencyKey(ctx.db, actor, idempotencyKey, ctx.idempotencyTtlMs)
     if (earlier !== undefined) return replayOf(ctx, earlier, hash!)
   }
   const { rows, type, ...params } = submission
   const issuerId = await jobIssuer(ctx, caller, submission)
-  const job = await ctx.db.transaction().execute((trx) => insertJob(trx, {
-    id: uuidv7(), type, issuer_id: issuerId, principal: JSON.stringify(caller.principal), actor, request_id: caller.requestId,
-    params: JSON.stringify(params), total: rows.length, idempotency_key: idempotencyKey ?? null, request_hash: hash
-  }, rows, chunkRanges(rows, settings.chunkSize)))
+  const job = await ctx.db.transaction().execute(async (trx) => {
+    if (idempotencyKey !== undefined) await releaseExpiredJobKey(trx, actor, idempotencyKey, ctx.idempotencyTtlMs)
+    return insertJob(trx, {
+      id: uuidv7(), type, issuer_id: issuerId, principal: JSON.stringify(caller.principal), actor, request_id: caller.requestId,
+      params: JSON.stringify(params), total: rows.length, idempotency_key: idempotencyKey ?? null, request_hash: hash
+    }, rows, chunkRanges(rows, settings.chunkSize))
+  })
   // Nothing written: a concurrent submission with the same key got there first; answer its job.
-  if (job === undefined) return replayOf(ctx, (await findJobByIdempotencyKey(ctx.db, actor, idempotencyKey!))!, hash!)
+  if (job === undefined) return replayOf(ctx, (await findJobByIdempotencyKey(ctx.db, actor, idempotencyKey!, ctx.idempotencyTtlMs))!, hash!)
   return { job: jobView(ctx, job), replayed: false }
 }
 

@@ -1,5 +1,6 @@
 // SQL for jobs: the job, its rows, the chunk queue (leases claimed with FOR UPDATE SKIP LOCKED) and the results.
 import { sql, type Insertable, type RawBuilder, type Selectable } from 'kysely'
+import { idempotencyCutoff } from '../credentials/store.js'
 import type { Db, JobResultsTable, JobsTable, JobStatus } from '../db/schema.js'
 import { appendEvent } from '../events/store.js'
 import type { NewEvent } from '../events/types.js'
@@ -69,8 +70,20 @@ export async function findJob(db: Db, id: string): Promise<JobRow | undefined> {
   return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export async function findJobByIdempotencyKey(db: Db, actor: string, key: string): Promise<JobRow | undefined> {
-  return db.selectFrom('jobs').selectAll().where('actor', '=', actor).where('idempotency_key', '=', key).executeTakeFirst()
+/** The caller's job of this Idempotency-Key, unless it is older than `ttlMs` (then the key is new again). */
+export async function findJobByIdempotencyKey(db: Db, actor: string, key: string, ttlMs: number): Promise<JobRow | undefined> {
+  return db.selectFrom('jobs').selectAll().where('actor', '=', actor).where('idempotency_key', '=', key)
+    .where('created_at', '>', idempotencyCutoff(ttlMs)).executeTakeFirst()
+}
+
+/**
+ * Frees the caller's Idempotency-Key from a job older than `ttlMs`, in the caller's transaction, so a new job may take it
+ * (the key is unique per caller). Of two submissions reusing it, the second waits for the first's row lock, then finds
+ * the key taken by the new job.
+ */
+export async function releaseExpiredJobKey(db: Db, actor: string, key: string, ttlMs: number): Promise<void> {
+  await db.updateTable('jobs').set({ idempotency_key: null, request_hash: null })
+    .where('actor', '=', actor).where('idempotency_key', '=', key).where('created_at', '<=', idempotencyCutoff(ttlMs)).execute()
 }
 
 export async function listJobs(db: Db, filter: { issuerId?: string; status?: JobStatus; after?: string; limit: number }): Promise<JobRow[]> {

@@ -52,6 +52,8 @@ export interface JobWorker {
   wake(): void
   /** Claims and does one chunk; false when there was none. */
   runOnce(): Promise<boolean>
+  /** Whether the loops are running: between start and stop (readiness). */
+  isRunning(): boolean
 }
 
 export function createJobWorker(ctx: ServiceContext, settings: WorkerSettings, log: FastifyBaseLogger, kinds: JobKinds = {}): JobWorker {
@@ -119,6 +121,7 @@ export function createJobWorker(ctx: ServiceContext, settings: WorkerSettings, l
     wake() {
       wakeAll()
     },
-    runOnce
+    runOnce,
+    isRunning: () => running
   }
 }

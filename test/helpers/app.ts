@@ -102,11 +102,11 @@ export const TEST_MASTER_KEY = randomBytes(32)
 export async function buildTestApp(
   t: Test,
   database: TestDatabase,
-  options: { env?: Record<string, string>; masterKey?: Buffer; fetchDocument?: DocumentFetcher; jobs?: AppDeps['jobs']; pathways?: AppDeps['pathways']; submissions?: AppDeps['submissions'] } = {}
+  options: { env?: Record<string, string>; masterKey?: Buffer; fetchDocument?: DocumentFetcher; jobs?: AppDeps['jobs']; pathways?: AppDeps['pathways']; submissions?: AppDeps['submissions']; sweep?: AppDeps['sweep'] } = {}
 ): Promise<TestApp> {
   const config = loadConfig({ PUBLIC_URL: 'https://badges.example.edu', LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent', ...options.env })
   const keyring = createKeyring(options.masterKey ?? TEST_MASTER_KEY)
-  const app = await buildApp({ config, db: database.db, keyring, adminTokenHash: hashToken(ADMIN_TOKEN), logger: false, ...(options.fetchDocument && { fetchDocument: options.fetchDocument }), ...(options.jobs && { jobs: options.jobs }), ...(options.pathways && { pathways: options.pathways }), ...(options.submissions && { submissions: options.submissions }) })
+  const app = await buildApp({ config, db: database.db, keyring, adminTokenHash: hashToken(ADMIN_TOKEN), logger: false, ...(options.fetchDocument && { fetchDocument: options.fetchDocument }), ...(options.jobs && { jobs: options.jobs }), ...(options.pathways && { pathways: options.pathways }), ...(options.submissions && { submissions: options.submissions }), ...(options.sweep && { sweep: options.sweep }) })
   t.teardown(() => app.close())
   await app.ready()
   return { app, db: database.db, kind: database.kind, config, keyring }
