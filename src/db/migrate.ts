@@ -19,15 +19,17 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[
   // Kysely looks for its bookkeeping tables in any schema unless told which: name ours, so another schema's tables never count.
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: rows[0]!.schema })
-  for (let attempt = 1; ; attempt++) {
-    const { error, results = [] } = await migrator.migrateToLatest()
-    if (error === undefined) return results
-    /* c8 ignore next: the race takes a schema dropped inside one query's few milliseconds (failedOnADroppedSchema is tested) */
-    if (attempt < ATTEMPTS && failedOnADroppedSchema(error, results)) continue
-    // No result says Error when the migrator failed before running a migration (taking its lock, say).
-    /* c8 ignore start */
-    const failed = results.find((r) => r.status === 'Error')?.migrationName ?? '(before any migration)'
-    /* c8 ignore stop */
-    throw new Error(`database migration ${failed} failed: ${(error as Error).message}`)
-  }
+  return migrateWith(migrator, ATTEMPTS)
+}
+
+async function migrateWith(migrator: Migrator, attempts: number): Promise<MigrationResult[]> {
+  const { error, results = [] } = await migrator.migrateToLatest()
+  if (error === undefined) return results
+  /* c8 ignore next: the race takes a schema dropped inside one query's few milliseconds (failedOnADroppedSchema is tested) */
+  if (attempts > 1 && failedOnADroppedSchema(error, results)) return migrateWith(migrator, attempts - 1)
+  // No result says Error when the migrator failed before running a migration (taking its lock, say).
+  /* c8 ignore start */
+  const failed = results.find((r) => r.status === 'Error')?.migrationName ?? '(before any migration)'
+  /* c8 ignore stop */
+  throw new Error(`database migration ${failed} failed: ${(error as Error).message}`)
 }
