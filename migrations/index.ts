@@ -10,6 +10,7 @@ import * as m0007 from './0007_webhook_attempts.js'
 import * as m0008 from './0008_pathways.js'
 import * as m0009 from './0009_endorsements.js'
 import * as m0010 from './0010_submissions.js'
+import * as m0011 from './0011_idempotency_expiry.js'
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -21,5 +22,6 @@ export const migrations: Record<string, Migration> = {
   '0007_webhook_attempts': m0007,
   '0008_pathways': m0008,
   '0009_endorsements': m0009,
-  '0010_submissions': m0010
+  '0010_submissions': m0010,
+  '0011_idempotency_expiry': m0011
 }

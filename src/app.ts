@@ -114,6 +114,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Node's refusal of an HTTP/1.1 request without Host is a bare 400: the check is ours, in onRequest, as a problem.
     http: { requireHostHeader: false },
+    // LANYARD_TRUST_PROXY: request.ip (rate limits, the log) is the client's, from X-Forwarded-For, only through trusted hops.
+    trustProxy: config.LANYARD_TRUST_PROXY,
     connectionTimeout: 60_000,
     requestTimeout: 60_000,
     keepAliveTimeout: 10_000

@@ -1,5 +1,6 @@
 // Environment → typed, validated Config. Every default lives here; nothing else reads process.env.
 import { availableParallelism } from 'node:os'
+import ipaddr from 'ipaddr.js'
 import { z } from 'zod'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -20,6 +21,36 @@ const delayList = z.string()
   .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'expected comma-separated whole numbers of milliseconds, e.g. 5000,30000')
   .transform((value) => value.split(',').map(Number))
   .pipe(z.array(z.number().int().positive('expected waits of at least 1 ms').max(604_800_000, 'expected waits of at most a week')).max(20, 'expected at most 20 retries'))
+
+/** An address (IPv4 or IPv6) or a CIDR range of them. */
+function isAddressOrRange(value: string): boolean {
+  if (ipaddr.isValid(value)) return true
+  try {
+    ipaddr.parseCIDR(value)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Fastify's `trustProxy`: `true` (trust every hop), `false`, a number of hops to trust, or a comma-separated list of the
+ * proxies' addresses or CIDR ranges. A hop count is a function trusting the nearest n hops (Express's meaning; Fastify 5
+ * refuses a bare number, since a client reaching Lanyard directly could then name its own address): set it only when
+ * every request passes through exactly those proxies.
+ */
+const trustProxy = z.string().trim().transform((value, context): boolean | string[] | ((address: string, hop: number) => boolean) => {
+  if (value === 'true' || value === 'false') return value === 'true'
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value)
+    return (_address, hop) => hop < hops
+  }
+  const addresses = value.split(',').map((part) => part.trim())
+  const bad = addresses.filter((address) => !isAddressOrRange(address))
+  if (bad.length === 0) return addresses
+  context.addIssue({ code: 'custom', message: `expected true, false, a number of hops, or proxy addresses / CIDR ranges; not an address: ${bad.join(', ')}` })
+  return z.NEVER
+})
 
 /** The Bitstring Status List spec's minimum list length: fewer entries would let a list read reveal which credential is checked. */
 export const MIN_STATUS_LIST_SIZE = 131_072
@@ -47,13 +78,15 @@ export const configSchema = z.object({
   LANYARD_JOB_BODY_LIMIT: positiveInt.default(67_108_864),
   /** Rows a job does per step (one issuing call, one transaction of results): at most a batch's 1,000. */
   LANYARD_JOB_CHUNK_SIZE: positiveInt.max(1000).default(250),
+  /** Chunks one process works on at once (see src/jobs/worker.ts). */
+  LANYARD_JOB_CONCURRENCY: positiveInt.max(16).default(2),
   /**
    * How long a chunk a worker has claimed stays its own without a sign of life (the worker renews it while it works): after a
    * crash, another instance or the restarted one takes the chunk up after at most this long.
    */
-  /** Chunks one process works on at once (see src/jobs/worker.ts). */
-  LANYARD_JOB_CONCURRENCY: positiveInt.max(16).default(2),
   LANYARD_JOB_LEASE_MS: positiveInt.min(1000).max(3_600_000).default(30_000),
+  /** Behind a load balancer or reverse proxy: which hops to trust for the client's address (X-Forwarded-For). */
+  LANYARD_TRUST_PROXY: trustProxy.default(false),
   /** Requests per minute per client address on the public (unauthenticated) routes. */
   PUBLIC_RATE_LIMIT: positiveInt.default(600),
   /** Threads that sign Data Integrity proofs (one per core by default); 0 signs on the event loop. */

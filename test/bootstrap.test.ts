@@ -23,6 +23,7 @@ await onEachDatabase(t, async (t, database) => {
     const down = await migrator.migrateTo(NO_MIGRATIONS)
     t.equal(down.error, undefined)
     t.match(down.results, [
+      { migrationName: '0011_idempotency_expiry', direction: 'Down', status: 'Success' },
       { migrationName: '0010_submissions', direction: 'Down', status: 'Success' },
       { migrationName: '0009_endorsements', direction: 'Down', status: 'Success' },
       { migrationName: '0008_pathways', direction: 'Down', status: 'Success' },
