@@ -235,8 +235,9 @@ export function reviewPageRoutes(ctx: ServiceContext, options: ReviewPageOptions
       if (signedIn === undefined) return reply.redirect('/review/sign-in', 303)
       const reviewer = { kind: 'reviewer' as const, reviewer: signedIn.reviewer, requestId: String(request.id) }
       const row = await decidableSubmission(ctx, reviewer, request.params.id)
-      const model = await submissionModel(signedIn.reviewer, signedIn.session, row)
-      const { input, values, fieldOf } = decisionOf(request.body, model.rubrics)
+      // The form names levels by rubric index: the achievement's rubrics are all that reading it needs.
+      const rubrics = (await findAchievement(ctx.db, row.achievement_id))!.result_descriptions
+      const { input, values, fieldOf } = decisionOf(request.body, rubrics)
       const errors: FieldMessage[] = []
       let status = 422
       if (input === undefined) errors.push({ field: 'decision', message: 'Choose a decision: approve, ask for a revision, or reject.' })

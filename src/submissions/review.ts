@@ -16,13 +16,13 @@ import type { EvidenceInput as CredentialEvidence } from '../credentials/build.j
 import type { ResultDescription, ReviewDecision, ReviewerRow, ReviewResult, SubmissionRow, SubmissionStatus } from '../db/schema.js'
 import { eventsCommitted } from '../events/notify.js'
 import type { EventType } from '../events/types.js'
-import { actorOf, assertIssuerAccess } from '../http/auth.js'
+import { actorOf } from '../http/auth.js'
 import { AppError, notFound } from '../http/errors.js'
 import { recordAuditEvent } from '../audit/store.js'
 import { submissionFiles } from './file-store.js'
 import { isAssigned } from './reviewer-store.js'
 import {
-  approvalsRequired, fileUrl, recipientOf, recordChange, submissionView, type Actor, type SubmissionView
+  approvalsRequired, fileUrl, recipientOf, recordChange, submissionView, visibleSubmission, type Actor, type SubmissionView
 } from './service.js'
 import { approvalsOf, findSubmission, insertReview, lockSubmission, recordIssueError, reviewsOf, updateSubmission, versionsOf } from './store.js'
 import { reviewView, type ReviewView } from './views.js'
@@ -70,10 +70,9 @@ function personOf(reviewer: Reviewer): { key: string; reviewerId: string | null;
 
 /** The submission, when this reviewer may decide it: the issuer's own, or one of an achievement the reviewer was invited to. */
 export async function decidableSubmission(ctx: ServiceContext, reviewer: Reviewer, id: string): Promise<SubmissionRow> {
+  if (reviewer.kind === 'api') return visibleSubmission(ctx, reviewer.caller, id)
   const row = await findSubmission(ctx.db, id)
-  if (row === undefined) throw notFound('submission')
-  if (reviewer.kind === 'api') assertIssuerAccess(reviewer.caller.principal, row.issuer_id, 'submission')
-  else if (!await isAssigned(ctx.db, reviewer.reviewer.id, row.achievement_id)) throw notFound('submission')
+  if (row === undefined || !await isAssigned(ctx.db, reviewer.reviewer.id, row.achievement_id)) throw notFound('submission')
   return row
 }
 
